@@ -1,0 +1,1 @@
+"""Faxbot: a static-config GitOps fax appliance."""

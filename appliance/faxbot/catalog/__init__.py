@@ -1,0 +1,82 @@
+"""The capability catalog: which slot a capability belongs to, and which REST operations and
+MCP tool it turns on. Read by the compiler, the appliance and codegen alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+ANY_SLOT = None
+
+
+@dataclass(frozen=True)
+class Capability:
+    name: str
+    slot: str | None  # None: any slot may offer it
+    operations: tuple[str, ...]
+    mcp_tool: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    slots: Mapping[str, str]
+    capabilities: Mapping[str, Capability]
+    operations: Mapping[str, Operation]
+    scopes: Mapping[str, str]
+
+    def slot_capabilities(self, slot: str) -> frozenset[str]:
+        """Capabilities a plugin may offer in `slot`."""
+        return frozenset(c.name for c in self.capabilities.values() if c.slot in (slot, ANY_SLOT))
+
+    def core_operations(self) -> frozenset[str]:
+        gated = {op for c in self.capabilities.values() for op in c.operations}
+        return frozenset(self.operations) - gated
+
+    def surface(self, active: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """REST operations and MCP tools served when `active` capabilities are on."""
+        caps = [self.capabilities[name] for name in active if name in self.capabilities]
+        operations = self.core_operations() | {op for c in caps for op in c.operations}
+        tools = frozenset(c.mcp_tool for c in caps if c.mcp_tool)
+        return operations, tools
+
+
+def _parse(raw: Mapping[str, Any]) -> Catalog:
+    capabilities = {
+        name: Capability(
+            name=name,
+            slot=spec["slot"],
+            operations=tuple(spec["operations"]),
+            mcp_tool=spec["mcp_tool"],
+            description=spec["description"],
+        )
+        for name, spec in raw["capabilities"].items()
+    }
+    operations = {
+        op_id: Operation(op_id, spec["method"], spec["path"], spec["scope"])
+        for op_id, spec in raw["operations"].items()
+    }
+    return Catalog(
+        slots=dict(raw["slots"]),
+        capabilities=capabilities,
+        operations=operations,
+        scopes=dict(raw["scopes"]),
+    )
+
+
+@cache
+def load_catalog() -> Catalog:
+    text = resources.files(__package__).joinpath("capabilities.json").read_text("utf-8")
+    return _parse(json.loads(text))

@@ -1,0 +1,1 @@
+"""The `faxbot` command line."""

@@ -1,0 +1,98 @@
+"""`faxbot config explain KEY`: the resolved value of a key (masked when secret) and every
+file:line that set it, in merge order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from faxbot.config.compiler import CompileResult
+from faxbot.config.keypath import KeyPath, format_path, is_under
+from faxbot.config.merge import leaves
+from faxbot.config.secrets import MASK, ReferenceError_, looks_like_reference, parse_reference
+from faxbot.config.structure import did_you_mean
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Origin:
+    place: str  # FILE:LINE:COL, or "default", or "plugin <id> defaults"
+    path: str
+    value: Any  # masked when secret
+    wins: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    path: str
+    value: Any  # masked when secret
+    secret: bool
+    origins: list[Origin]
+
+
+class UnknownKey(LookupError):
+    pass
+
+
+def _lookup(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        indexable = isinstance(data, dict) or (isinstance(data, list) and isinstance(part, int))
+        try:
+            data = data[part] if indexable else _MISSING
+        except (KeyError, IndexError):
+            return _MISSING
+    return data
+
+
+def mask(value: Any) -> Any:
+    """A secret as explain shows it: its reference, never a literal."""
+    if isinstance(value, str) and looks_like_reference(value):
+        try:
+            return f"{MASK} (from {parse_reference(value)})"
+        except ReferenceError_:
+            return MASK
+    return MASK
+
+
+def masked(result: CompileResult, value: Any, path: KeyPath) -> Any:
+    if result.is_secret(path):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: masked(result, v, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(result, v, (*path, i)) for i, v in enumerate(value)]
+    return value
+
+
+def explain(result: CompileResult, path: KeyPath) -> Explanation:
+    value = _lookup(result.data, path)
+    if value is _MISSING:
+        known = [format_path(p) for p, _ in leaves(result.data, ())]
+        known += [format_path(p) for p in result.merged.value_marks]
+        raise UnknownKey(
+            f"no key {format_path(path)} in the resolved config"
+            + did_you_mean(format_path(path), sorted(set(known)))
+        )
+    order = {f.display: i for i, f in enumerate(result.fragments)}
+    setters = []
+    for leaf, history in result.merged.history.items():
+        if is_under(leaf, path) or is_under(path, leaf):
+            for setter in history:
+                setters.append((leaf, setter))
+    setters.sort(key=lambda s: (order.get(s[1].mark.file, -1), s[1].mark.line, s[1].mark.column))
+    origins = []
+    for leaf, setter in setters:
+        final = result.merged.history[leaf][-1] is setter
+        origins.append(
+            Origin(str(setter.mark), format_path(leaf), masked(result, setter.value, leaf), final)
+        )
+    for default_path, origin in sorted(result.defaulted.items(), key=lambda i: format_path(i[0])):
+        if is_under(default_path, path) or is_under(path, default_path):
+            fill = _lookup(result.data, default_path)
+            origins.append(
+                Origin(origin, format_path(default_path), masked(result, fill, default_path), True)
+            )
+    return Explanation(
+        format_path(path), masked(result, value, path), result.is_secret(path), origins
+    )

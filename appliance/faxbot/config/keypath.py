@@ -1,0 +1,49 @@
+"""Key paths: where a value sits in the merged config, e.g. `providers.outbound.settings`,
+`api_keys[0].sha256`."""
+
+from __future__ import annotations
+
+import re
+
+KeyPath = tuple[str | int, ...]
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_TOKEN = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+
+
+def format_path(path: KeyPath) -> str:
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _PLAIN.match(part):
+            out.append(f".{part}" if out else part)
+        else:
+            escaped = part.replace("\\", "\\\\").replace('"', '\\"')
+            out.append(f'["{escaped}"]')
+    return "".join(out) or "(root)"
+
+
+def parse_path(text: str) -> KeyPath:
+    """Inverse of format_path; raises ValueError for text that is not a key path."""
+    parts: list[str | int] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or (match.group(0).startswith(".") and pos == 0):
+            raise ValueError(f"not a key path: {text!r} (expected e.g. providers.outbound.plugin)")
+        name, index, quoted = match.groups()
+        if name is not None:
+            parts.append(name)
+        elif index is not None:
+            parts.append(int(index))
+        else:
+            parts.append(re.sub(r"\\(.)", r"\1", quoted))
+        pos = match.end()
+    if not parts:
+        raise ValueError("empty key path")
+    return tuple(parts)
+
+
+def is_under(path: KeyPath, prefix: KeyPath) -> bool:
+    return path[: len(prefix)] == prefix

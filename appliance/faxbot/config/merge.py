@@ -1,0 +1,161 @@
+"""Deep merge of fragments in order, remembering who set what.
+
+Rules (docs/config.md): mappings merge key by key; a scalar or a list set again by a later
+fragment replaces the earlier value whole; a mapping and a non-mapping never replace each
+other (that is almost always a mistake, such as an empty `settings:`), so it is an error.
+Every leaf keeps the list of every place that set it, in merge order, for `config explain`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from faxbot.config.diagnostics import Diagnostic, Mark, Severity
+from faxbot.config.fragments import Fragment
+from faxbot.config.keypath import KeyPath, format_path
+
+
+@dataclass(frozen=True)
+class Setter:
+    mark: Mark
+    value: Any
+
+
+@dataclass
+class Merged:
+    data: dict[str, Any] = field(default_factory=dict)
+    key_marks: dict[KeyPath, Mark] = field(default_factory=dict)
+    value_marks: dict[KeyPath, Mark] = field(default_factory=dict)
+    history: dict[KeyPath, list[Setter]] = field(default_factory=dict)
+    source_names: dict[str, str] = field(default_factory=dict)  # display -> artifact name
+
+    def mark(self, path: KeyPath) -> Mark | None:
+        """Where the value at `path` was set, or its nearest located ancestor."""
+        for end in range(len(path), 0, -1):
+            found = self.value_marks.get(path[:end])
+            if found is not None:
+                return found
+        return None
+
+    def key_mark(self, path: KeyPath) -> Mark | None:
+        return self.key_marks.get(path) or self.mark(path)
+
+    def source_of(self, mark: Mark) -> str:
+        return f"{self.source_names.get(mark.file, mark.file)}:{mark.line}"
+
+
+def kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty (null)"
+    return "a scalar"
+
+
+def subtree_paths(value: Any, path: KeyPath) -> Iterator[KeyPath]:
+    """`path` and every path below it."""
+    yield path
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from subtree_paths(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from subtree_paths(child, (*path, index))
+
+
+def leaves(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+    """Scalars, lists (replaced whole, so one leaf) and empty mappings below `path`."""
+    if isinstance(value, dict) and value:
+        for key, child in value.items():
+            yield from leaves(child, (*path, key))
+    else:
+        yield path, value
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self.merged = Merged()
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(self, fragment: Fragment) -> None:
+        self.merged.source_names[fragment.display] = fragment.source
+        self._mapping(self.merged.data, fragment.data, (), fragment)
+
+    def _mapping(
+        self, target: dict[str, Any], incoming: dict[str, Any], path: KeyPath, fragment: Fragment
+    ) -> None:
+        merged = self.merged
+        for key, value in incoming.items():
+            child = (*path, key)
+            if key not in target:
+                target[key] = _copy(value)
+                self._take_marks(value, child, fragment)
+                continue
+            old = target[key]
+            if isinstance(old, dict) and isinstance(value, dict):
+                merged.key_marks[child] = fragment.key_marks[child]
+                merged.value_marks[child] = fragment.value_marks[child]
+                self._mapping(old, value, child, fragment)
+                continue
+            here = fragment.value_marks[child]
+            before = merged.mark(child)
+            if isinstance(old, dict) or isinstance(value, dict):
+                self.diagnostics.append(
+                    Diagnostic.at(
+                        here,
+                        child,
+                        "merge-conflict",
+                        f"{kind(value)} here, but {before} set {kind(old)}; a later fragment "
+                        "may replace a value only with one of the same kind",
+                    )
+                )
+                continue
+            if isinstance(old, list) and old and old != value:
+                self.diagnostics.append(
+                    Diagnostic.at(
+                        here,
+                        child,
+                        "list-replaced",
+                        f"replaces the list set at {before} (lists are replaced whole, not "
+                        "appended; keep the full list in one fragment)",
+                        Severity.WARNING,
+                    )
+                )
+            for stale in subtree_paths(old, child):
+                merged.key_marks.pop(stale, None)
+                merged.value_marks.pop(stale, None)
+            target[key] = _copy(value)
+            self._take_marks(value, child, fragment)
+
+    def _take_marks(self, value: Any, path: KeyPath, fragment: Fragment) -> None:
+        merged = self.merged
+        for sub in subtree_paths(value, path):
+            if sub in fragment.key_marks:
+                merged.key_marks[sub] = fragment.key_marks[sub]
+            if sub in fragment.value_marks:
+                merged.value_marks[sub] = fragment.value_marks[sub]
+        for leaf, leaf_value in leaves(value, path):
+            mark = fragment.value_marks.get(leaf)
+            if mark is not None:
+                merged.history.setdefault(leaf, []).append(Setter(mark, leaf_value))
+
+
+def merge_fragments(fragments: list[Fragment]) -> tuple[Merged, list[Diagnostic]]:
+    merger = _Merger()
+    for fragment in fragments:
+        merger.add(fragment)
+    return merger.merged, merger.diagnostics
+
+
+__all__ = ["Merged", "Setter", "format_path", "leaves", "merge_fragments"]

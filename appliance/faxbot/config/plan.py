@@ -1,0 +1,267 @@
+"""What a change to config.d does to the resolved config: plugins added, removed or re-pinned,
+enabled flips, settings, API keys and scopes, and the REST operations and MCP tools that
+appear or disappear. Compares two artifacts; a secret setting only ever shows "changed"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from faxbot.config.keypath import KeyPath, format_path, parse_path
+
+SECTIONS = (
+    "profile",
+    "plugins",
+    "providers",
+    "settings",
+    "appliance",
+    "api_keys",
+    "operations",
+    "mcp_tools",
+)
+TITLES = {
+    "profile": "Profile",
+    "plugins": "Plugins",
+    "providers": "Providers",
+    "settings": "Plugin settings",
+    "appliance": "Appliance",
+    "api_keys": "API keys",
+    "operations": "REST operations",
+    "mcp_tools": "MCP tools",
+}
+SECRET_APPLIANCE = ("appliance.storage_encryption_key", "appliance.database_url")
+
+
+@dataclass(frozen=True)
+class Change:
+    section: str
+    action: str  # added | removed | changed
+    subject: str  # what changed, e.g. "phaxio", "providers.outbound.enabled"
+    detail: str  # human words; never a secret value
+    before: Any = None
+    after: Any = None
+
+
+def _flatten(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+    if isinstance(value, dict) and value:
+        for key, child in value.items():
+            yield from _flatten(child, (*path, key))
+    else:
+        yield path, value
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _secret_settings(artifact: dict[str, Any], slot: str) -> set[str]:
+    entry = (artifact.get("providers") or {}).get(slot) or {}
+    plugin = (artifact.get("plugins") or {}).get(entry.get("plugin"), {})
+    return set(plugin.get("secret_settings") or [])
+
+
+def _diff_values(
+    section: str, base: Any, head: Any, path: KeyPath, secret: Any
+) -> Iterator[Change]:
+    before = dict(_flatten(base if base is not None else {}, path))
+    after = dict(_flatten(head if head is not None else {}, path))
+    for key in sorted(set(before) | set(after), key=format_path):
+        if before.get(key, ...) == after.get(key, ...):
+            continue
+        name = format_path(key)
+        if secret(key):
+            yield Change(section, "changed", name, "changed (secret; value not shown)")
+        elif key not in before:
+            yield Change(section, "added", name, f"set to {_show(after[key])}", None, after[key])
+        elif key not in after:
+            yield Change(
+                section, "removed", name, f"unset (was {_show(before[key])})", before[key], None
+            )
+        else:
+            yield Change(
+                section,
+                "changed",
+                name,
+                f"{_show(before[key])} -> {_show(after[key])}",
+                before[key],
+                after[key],
+            )
+
+
+def diff_artifacts(base: dict[str, Any], head: dict[str, Any]) -> list[Change]:
+    changes: list[Change] = []
+    if base.get("profile") != head.get("profile"):
+        changes.append(
+            Change(
+                "profile",
+                "changed",
+                "profile",
+                f"{base.get('profile')} -> {head.get('profile')}",
+                base.get("profile"),
+                head.get("profile"),
+            )
+        )
+    changes += _plugins(base.get("plugins") or {}, head.get("plugins") or {})
+    changes += _providers(base, head)
+    changes += _diff_values(
+        "appliance",
+        base.get("appliance"),
+        head.get("appliance"),
+        ("appliance",),
+        lambda p: format_path(p) in SECRET_APPLIANCE,
+    )
+    changes += _api_keys(base.get("api_keys") or [], head.get("api_keys") or [])
+    for section, key in (("operations", "operations"), ("mcp_tools", "mcp_tools")):
+        before = set((base.get("surface") or {}).get(key) or [])
+        after = set((head.get("surface") or {}).get(key) or [])
+        changes += [Change(section, "added", name, "appears") for name in sorted(after - before)]
+        changes += [
+            Change(section, "removed", name, "disappears") for name in sorted(before - after)
+        ]
+    return changes
+
+
+def _plugins(base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
+    for plugin_id in sorted(set(base) | set(head)):
+        old, new = base.get(plugin_id), head.get(plugin_id)
+        if old is None and new is not None:
+            yield Change(
+                "plugins", "added", plugin_id, f"{plugin_id} {new['version']}", None, new["version"]
+            )
+        elif new is None and old is not None:
+            yield Change(
+                "plugins",
+                "removed",
+                plugin_id,
+                f"{plugin_id} {old['version']}",
+                old["version"],
+                None,
+            )
+        elif old is not None and new is not None:
+            if old["version"] != new["version"]:
+                yield Change(
+                    "plugins",
+                    "changed",
+                    plugin_id,
+                    f"re-pinned {old['version']} -> {new['version']}",
+                    old["version"],
+                    new["version"],
+                )
+            elif old.get("manifest_digest") != new.get("manifest_digest"):
+                yield Change(
+                    "plugins",
+                    "changed",
+                    plugin_id,
+                    f"manifest changed at the same version {new['version']}",
+                )
+
+
+def _providers(base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
+    old_all = base.get("providers") or {}
+    new_all = head.get("providers") or {}
+    for slot in sorted(set(old_all) | set(new_all)):
+        old: dict[str, Any] | None = old_all.get(slot)
+        new: dict[str, Any] | None = new_all.get(slot)
+        subject = f"providers.{slot}"
+        if old is None and new is not None:
+            yield Change("providers", "added", subject, f"{new['plugin']} {new['version']}")
+        elif new is None and old is not None:
+            yield Change("providers", "removed", subject, f"{old['plugin']} {old['version']}")
+        elif old is not None and new is not None:
+            if old.get("plugin") != new.get("plugin"):
+                yield Change(
+                    "providers",
+                    "changed",
+                    subject,
+                    f"plugin {old.get('plugin')} -> {new.get('plugin')}",
+                )
+            if old.get("enabled", True) != new.get("enabled", True):
+                yield Change(
+                    "providers",
+                    "changed",
+                    f"{subject}.enabled",
+                    "enabled" if new.get("enabled", True) else "disabled",
+                    old.get("enabled", True),
+                    new.get("enabled", True),
+                )
+        secrets = _secret_settings(base, slot) | _secret_settings(head, slot)
+        prefix = ("providers", slot, "settings")
+
+        def is_secret(path: KeyPath, prefix: KeyPath = prefix, secrets: set[str] = secrets) -> bool:
+            rel = path[len(prefix) :]
+            return any(rel[: len(parse_path(s))] == parse_path(s) for s in secrets)
+
+        yield from _diff_values(
+            "settings", (old or {}).get("settings"), (new or {}).get("settings"), prefix, is_secret
+        )
+
+
+def _api_keys(base: list[dict[str, Any]], head: list[dict[str, Any]]) -> Iterator[Change]:
+    old = {k["id"]: k for k in base if isinstance(k, dict) and "id" in k}
+    new = {k["id"]: k for k in head if isinstance(k, dict) and "id" in k}
+    for key_id in sorted(set(old) | set(new)):
+        before, after = old.get(key_id), new.get(key_id)
+        if before is None and after is not None:
+            yield Change("api_keys", "added", key_id, f"scopes {', '.join(after['scopes'])}")
+        elif after is None and before is not None:
+            yield Change("api_keys", "removed", key_id, f"scopes {', '.join(before['scopes'])}")
+        elif before is not None and after is not None:
+            granted = sorted(set(after["scopes"]) - set(before["scopes"]))
+            revoked = sorted(set(before["scopes"]) - set(after["scopes"]))
+            if granted or revoked:
+                words = [f"+{s}" for s in granted] + [f"-{s}" for s in revoked]
+                yield Change("api_keys", "changed", key_id, f"scopes {' '.join(words)}")
+            if before.get("sha256") != after.get("sha256"):
+                yield Change("api_keys", "changed", key_id, "token rotated")
+            if before.get("expires") != after.get("expires"):
+                yield Change(
+                    "api_keys",
+                    "changed",
+                    key_id,
+                    f"expires {before.get('expires')} -> {after.get('expires')}",
+                )
+
+
+_SIGN = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def render_text(changes: list[Change], title: str) -> str:
+    if not changes:
+        return f"{title}: no changes\n"
+    lines = [f"{title}:"]
+    for section in SECTIONS:
+        items = [c for c in changes if c.section == section]
+        if items:
+            lines.append(f"  {TITLES[section]}")
+            lines += [f"    {_SIGN[c.action]} {c.subject}: {c.detail}" for c in items]
+    lines.append(f"{len(changes)} change{'s' * (len(changes) != 1)}")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(changes: list[Change], title: str) -> str:
+    if not changes:
+        return f"### {title}\n\nNo changes to the resolved config.\n"
+    lines = [f"### {title}", "", f"**{len(changes)} change{'s' * (len(changes) != 1)}**", ""]
+    for section in SECTIONS:
+        items = [c for c in changes if c.section == section]
+        if items:
+            lines += [f"#### {TITLES[section]}", "", "| | what | change |", "|---|---|---|"]
+            lines += [f"| {_SIGN[c.action]} | `{c.subject}` | {_cell(c.detail)} |" for c in items]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def render_json(changes: list[Change], title: str, **extra: Any) -> str:
+    payload = {
+        "title": title,
+        "changed": bool(changes),
+        **extra,
+        "changes": [asdict(c) for c in changes],
+    }
+    return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,202 @@
+"""Rules across keys: the hipaa profile, appliance-level secrets, and API keys as code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from faxbot.catalog import load_catalog
+from faxbot.config.diagnostics import Diagnostic, Severity
+from faxbot.config.keypath import KeyPath
+from faxbot.config.merge import Merged
+from faxbot.config.secrets import (
+    ReferenceError_,
+    looks_like_reference,
+    parse_reference,
+    url_has_password,
+)
+from faxbot.config.structure import did_you_mean
+
+APPLIANCE_SECRETS: tuple[KeyPath, ...] = (
+    ("appliance", "storage_encryption_key"),
+    ("appliance", "database_url"),
+)
+PLAINTEXT_SCHEMES = ("http://", "ws://", "ftp://", "tcp://")
+
+
+def parse_expiry(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+    appliance = data.get("appliance")
+    if not isinstance(appliance, dict):
+        return
+    key = appliance.get("storage_encryption_key")
+    path: KeyPath = ("appliance", "storage_encryption_key")
+    if isinstance(key, str):
+        if not looks_like_reference(key):
+            yield Diagnostic.at(
+                merged.mark(path),
+                path,
+                "secret-literal",
+                "must be a secret reference such as ${env:FAXBOT_STORAGE_KEY} "
+                "(the value was not printed)",
+            )
+        else:
+            yield from _reference_problem(key, path, merged)
+    url = appliance.get("database_url")
+    path = ("appliance", "database_url")
+    if isinstance(url, str):
+        if looks_like_reference(url):
+            yield from _reference_problem(url, path, merged)
+        elif url_has_password(url):
+            yield Diagnostic.at(
+                merged.mark(path),
+                path,
+                "secret-literal",
+                "a database URL with a password must be a secret reference such as "
+                "${env:FAXBOT_DATABASE_URL} (the value was not printed)",
+            )
+        elif not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            yield Diagnostic.at(
+                merged.mark(path),
+                path,
+                "database-url",
+                "must start with sqlite:/// or postgresql://",
+            )
+
+
+def _reference_problem(text: str, path: KeyPath, merged: Merged) -> Iterator[Diagnostic]:
+    try:
+        parse_reference(text)
+    except ReferenceError_ as exc:
+        yield Diagnostic.at(merged.mark(path), path, "secret-reference", str(exc))
+
+
+def check_profile(
+    data: dict[str, Any], merged: Merged, secret_paths: set[KeyPath]
+) -> Iterator[Diagnostic]:
+    if data.get("profile") != "hipaa":
+        return
+    where = merged.mark(("profile",))
+    appliance = data.get("appliance") if isinstance(data.get("appliance"), dict) else {}
+    assert isinstance(appliance, dict)
+    public_url = appliance.get("public_url")
+    if isinstance(public_url, str) and not public_url.startswith("https://"):
+        path: KeyPath = ("appliance", "public_url")
+        yield Diagnostic.at(merged.mark(path), path, "hipaa", "the hipaa profile requires https://")
+    if appliance.get("audit_log") is not True:
+        path = ("appliance", "audit_log")
+        yield Diagnostic.at(
+            merged.mark(path) or where, path, "hipaa", "the hipaa profile requires audit_log: true"
+        )
+    if not appliance.get("storage_encryption_key"):
+        path = ("appliance", "storage_encryption_key")
+        yield Diagnostic.at(
+            merged.mark(path) or where,
+            path,
+            "hipaa",
+            "the hipaa profile requires storage encryption: set a secret reference "
+            "such as ${env:FAXBOT_STORAGE_KEY}",
+        )
+    providers = data.get("providers")
+    if isinstance(providers, dict):
+        for slot, entry in providers.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("settings"), dict):
+                continue
+            yield from _plaintext_urls(entry["settings"], ("providers", slot, "settings"), merged)
+
+
+def _plaintext_urls(value: Any, path: KeyPath, merged: Merged) -> Iterator[Diagnostic]:
+    if isinstance(value, str) and value.lower().startswith(PLAINTEXT_SCHEMES):
+        scheme = value.split(":", 1)[0].lower()
+        yield Diagnostic.at(
+            merged.mark(path),
+            path,
+            "hipaa",
+            f"the hipaa profile forbids plaintext transports ({scheme}://); use https or wss",
+        )
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _plaintext_urls(child, (*path, key), merged)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _plaintext_urls(child, (*path, index), merged)
+
+
+def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+    keys = data.get("api_keys")
+    if not isinstance(keys, list):
+        return
+    scopes = load_catalog().scopes
+    ids: dict[str, int] = {}
+    hashes: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if not isinstance(key, dict):
+            continue
+        base: KeyPath = ("api_keys", index)
+        key_id = key.get("id")
+        if isinstance(key_id, str):
+            if key_id in ids:
+                first = merged.mark(("api_keys", ids[key_id], "id"))
+                yield Diagnostic.at(
+                    merged.mark((*base, "id")),
+                    (*base, "id"),
+                    "api-key-duplicate",
+                    f"duplicate API key id {key_id!r} (first at {first})",
+                )
+            ids.setdefault(key_id, index)
+        digest = key.get("sha256")
+        if isinstance(digest, str):
+            if digest in hashes:
+                yield Diagnostic.at(
+                    merged.mark((*base, "sha256")),
+                    (*base, "sha256"),
+                    "api-key-duplicate",
+                    f"same sha256 as api_keys[{hashes[digest]}]; every key needs its own token",
+                )
+            hashes.setdefault(digest, index)
+        granted = key.get("scopes")
+        if isinstance(granted, list):
+            for position, scope in enumerate(granted):
+                path = (*base, "scopes", position)
+                if isinstance(scope, str) and scope not in scopes:
+                    hint = did_you_mean(scope, scopes) or f"; known scopes: {', '.join(scopes)}"
+                    yield Diagnostic.at(
+                        merged.mark(path), path, "api-key-scope", f"unknown scope {scope!r}{hint}"
+                    )
+        expires = key.get("expires")
+        if isinstance(expires, str):
+            parsed = parse_expiry(expires)
+            path = (*base, "expires")
+            if parsed is None:
+                yield Diagnostic.at(
+                    merged.mark(path),
+                    path,
+                    "api-key-expires",
+                    "must be an ISO 8601 date (2027-01-31) or date-time with a zone "
+                    "(2027-01-31T12:00:00Z)",
+                )
+            elif "T" in expires.upper() and parsed.tzinfo is None:
+                yield Diagnostic.at(
+                    merged.mark(path),
+                    path,
+                    "api-key-expires",
+                    "a date-time needs a time zone, e.g. 2027-01-31T12:00:00Z",
+                )
+
+
+def profile_notice(data: dict[str, Any]) -> Diagnostic | None:
+    if data.get("profile", "dev") != "dev":
+        return None
+    return Diagnostic(
+        code="dev-profile",
+        message="profile dev: relaxed rules (http allowed, no audit log, no storage encryption); "
+        "not for real patient data",
+        severity=Severity.WARNING,
+    )

@@ -1,0 +1,1 @@
+"""The plugin contract (`contract`) and how installed plugins are found (`discovery`)."""
