@@ -65,6 +65,17 @@ def masked(result: CompileResult, value: Any, path: KeyPath) -> Any:
     return value
 
 
+def _default_origins(defaulted: dict[KeyPath, str], path: KeyPath) -> list[KeyPath]:
+    """The defaults that gave `path` its value: the innermost defaulted paths inside it, or
+    else the nearest defaulted mapping around it."""
+    inside = [d for d in defaulted if is_under(d, path)]
+    innermost = [d for d in inside if not any(o != d and is_under(o, d) for o in inside)]
+    if innermost:
+        return sorted(innermost, key=format_path)
+    around = [d for d in defaulted if is_under(path, d)]
+    return [max(around, key=len)] if around else []
+
+
 def explain(result: CompileResult, path: KeyPath) -> Explanation:
     value = _lookup(result.data, path)
     if value is _MISSING:
@@ -87,12 +98,16 @@ def explain(result: CompileResult, path: KeyPath) -> Explanation:
         origins.append(
             Origin(str(setter.mark), format_path(leaf), masked(result, setter.value, leaf), final)
         )
-    for default_path, origin in sorted(result.defaulted.items(), key=lambda i: format_path(i[0])):
-        if is_under(default_path, path) or is_under(path, default_path):
-            fill = _lookup(result.data, default_path)
-            origins.append(
-                Origin(origin, format_path(default_path), masked(result, fill, default_path), True)
+    for default_path in _default_origins(result.defaulted, path):
+        fill = _lookup(result.data, default_path)
+        origins.append(
+            Origin(
+                result.defaulted[default_path],
+                format_path(default_path),
+                masked(result, fill, default_path),
+                True,
             )
+        )
     return Explanation(
         format_path(path), masked(result, value, path), result.is_secret(path), origins
     )

@@ -143,7 +143,7 @@ def _check_settings(
         return
     settings = _deep_under(copy.deepcopy(dict(manifest.defaults)), given)
     for path in _paths_in(settings, prefix):
-        if path != prefix and not _present(given, path[len(prefix) :]):
+        if path != prefix and _get(given, path[len(prefix) :]) is _ABSENT:
             result.defaulted[path] = f"plugin {plugin.id} defaults"
     filled: list[KeyPath] = []
     apply_defaults(manifest.config_schema, settings, prefix, filled)
@@ -157,29 +157,31 @@ def _check_settings(
     def is_secret(path: KeyPath) -> bool:
         return any(is_under(path, s) for s in secrets)
 
-    reference_paths: set[KeyPath] = set()
-    for path, text in _strings(settings, prefix):
-        secret = is_secret(path)
-        if not looks_like_reference(text):
-            if secret:
-                result.diagnostics.append(
-                    Diagnostic.at(
-                        merged.mark(path),
-                        path,
-                        "secret-literal",
-                        "secret setting holds a literal value; use a reference such as "
-                        "${env:NAME} or ${file:/run/secrets/NAME} (the value was not printed)",
-                    )
+    reference_paths: set[KeyPath] = set()  # checked here; the schema sees them resolved only
+    for path in sorted(secrets, key=len):
+        value = _get(settings, path[len(prefix) :])
+        if value is _ABSENT or value is None:
+            continue
+        reference_paths.add(path)
+        if not looks_like_reference(value):
+            result.diagnostics.append(
+                Diagnostic.at(
+                    merged.mark(path),
+                    path,
+                    "secret-literal",
+                    "secret setting holds a literal value; use a reference such as "
+                    "${env:NAME} or ${file:/run/secrets/NAME} (the value was not printed)",
                 )
+            )
             continue
         try:
-            parse_reference(text)
+            parse_reference(value)
         except ReferenceError_ as exc:
             result.diagnostics.append(
                 Diagnostic.at(merged.mark(path), path, "secret-reference", str(exc))
             )
-            continue
-        if not secret:
+    for path, text in _strings(settings, prefix):
+        if looks_like_reference(text) and not is_secret(path):
             result.diagnostics.append(
                 Diagnostic.at(
                     merged.mark(path),
@@ -189,7 +191,6 @@ def _check_settings(
                     "write this value in config.d",
                 )
             )
-        reference_paths.add(path)
 
     locate = Locator(merged.mark, merged.key_mark, is_secret)
     result.diagnostics.extend(
@@ -210,9 +211,12 @@ def _check_settings(
         )
 
 
-def _present(data: Any, rel: KeyPath) -> bool:
+_ABSENT = object()
+
+
+def _get(data: Any, rel: KeyPath) -> Any:
     for part in rel:
         if not isinstance(data, dict) or part not in data:
-            return False
+            return _ABSENT
         data = data[part]
-    return True
+    return data

@@ -1,0 +1,103 @@
+"""Meta-tests over the first-party plugins: each is its own distribution whose version,
+manifest and entry point agree, and whose capabilities are implemented."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tomllib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from faxbot.plugins.contract import Deps, FaxStatus, OutboundFax, TransportError
+from faxbot.plugins.discovery import PluginSource, manifest_problems
+from faxbot_plugin_local import LocalStorage, StorageKeyError
+from faxbot_plugin_test import FAILED_MESSAGE, TestTransport
+
+from tests.conftest import REPO
+
+PLUGIN_DIRS = sorted(p.parent for p in (REPO / "plugins").glob("*/pyproject.toml"))
+
+
+@pytest.mark.parametrize("folder", PLUGIN_DIRS, ids=lambda p: p.name)
+def test_distribution_manifest_and_entry_point_agree(folder: Path) -> None:
+    project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    [(plugin_id, target)] = project["entry-points"]["faxbot.plugins"].items()
+    assert project["name"] == f"faxbot_plugin_{folder.name}"
+    plugin = PluginSource().load(plugin_id)
+    assert plugin.version == project["version"] == plugin.manifest.version
+    assert manifest_problems(plugin.plugin_cls, plugin.manifest) == []
+    assert target.split(":")[0] == project["name"]
+
+
+def deps(tmp_path: Path) -> Deps:
+    return Deps(data_dir=tmp_path, logger=logging.getLogger("test"))
+
+
+def test_test_transport_succeeds_after_the_delay_and_fails_listed_numbers(tmp_path: Path) -> None:
+    now = [1000.0]
+    transport = TestTransport(clock=lambda: now[0])
+
+    async def scenario() -> None:
+        await transport.start(
+            {"delay_seconds": 2, "fail_numbers": ["+15550000000"]}, deps(tmp_path)
+        )
+        good = await transport.send(OutboundFax("job1", "+15551234567", tmp_path / "x.pdf", 1))
+        bad = await transport.send(OutboundFax("job2", "+15550000000", tmp_path / "x.pdf", 1))
+        assert (await transport.get_status(good.provider_sid)).status is FaxStatus.IN_PROGRESS
+        now[0] += 2.5
+        # a new instance (an appliance restart) answers the same: the sid carries the state
+        restarted = TestTransport(clock=lambda: now[0])
+        await restarted.start({"delay_seconds": 2, "fail_numbers": []}, deps(tmp_path))
+        assert (await restarted.get_status(good.provider_sid)).status is FaxStatus.SUCCESS
+        failed = await restarted.get_status(bad.provider_sid)
+        assert (failed.status, failed.error) == (FaxStatus.FAILED, FAILED_MESSAGE)
+        with pytest.raises(TransportError) as caught:
+            await restarted.get_status("garbage")
+        assert caught.value.retryable is False
+
+    asyncio.run(scenario())
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+def test_local_storage_round_trip_and_key_safety(tmp_path: Path) -> None:
+    storage = LocalStorage()
+
+    async def scenario() -> None:
+        await storage.start({"directory": "documents", "fsync": True}, deps(tmp_path))
+        size = await storage.put("job-1.pdf", _chunks(b"%PDF-", b"1.7"))
+        assert size == 8
+        path = await storage.get("job-1.pdf")
+        assert path == tmp_path / "documents" / "job-1.pdf"
+        assert path.read_bytes() == b"%PDF-1.7"
+        assert not list((tmp_path / "documents").glob(".*.part"))
+        for bad in ("../escape", "a/b", "", ".hidden"):
+            with pytest.raises(StorageKeyError):
+                await storage.put(bad, _chunks(b"x"))
+        await storage.delete("job-1.pdf")
+        with pytest.raises(FileNotFoundError):
+            await storage.get("job-1.pdf")
+        assert (await storage.health()).ok
+
+    asyncio.run(scenario())
+
+
+def test_local_storage_leaves_nothing_when_a_put_fails(tmp_path: Path) -> None:
+    storage = LocalStorage()
+
+    async def failing() -> AsyncIterator[bytes]:
+        yield b"partial"
+        raise OSError("client went away")
+
+    async def scenario() -> None:
+        await storage.start({"directory": "documents", "fsync": False}, deps(tmp_path))
+        with pytest.raises(OSError, match="client went away"):
+            await storage.put("job-2.pdf", failing())
+        assert list((tmp_path / "documents").iterdir()) == []
+
+    asyncio.run(scenario())

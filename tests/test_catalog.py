@@ -1,0 +1,47 @@
+"""The capability catalog is internally consistent and agrees with the manifest schema."""
+
+from __future__ import annotations
+
+from faxbot.catalog import load_catalog
+from faxbot.plugins.contract import SLOTS
+from faxbot.plugins.discovery import manifest_validator
+
+
+def test_slots_and_capabilities_agree() -> None:
+    catalog = load_catalog()
+    assert tuple(catalog.slots) == SLOTS
+    for capability in catalog.capabilities.values():
+        assert capability.slot is None or capability.slot in SLOTS
+        for operation in capability.operations:
+            assert operation in catalog.operations
+
+
+def test_every_operation_has_a_known_scope_and_is_gated_at_most_once() -> None:
+    catalog = load_catalog()
+    gated = [op for c in catalog.capabilities.values() for op in c.operations]
+    assert len(gated) == len(set(gated))
+    for operation in catalog.operations.values():
+        assert operation.scope in catalog.scopes
+
+
+def test_product_names_for_tools_and_operations() -> None:
+    catalog = load_catalog()
+    tools = {c.name: c.mcp_tool for c in catalog.capabilities.values() if c.mcp_tool}
+    assert tools == {
+        "send": "send_fax",
+        "get_status": "get_fax_status",
+        "list_inbound": "list_inbound",
+        "get_inbound_pdf": "get_inbound_pdf",
+    }
+    assert catalog.capabilities["send"].operations[0] == "send_fax"
+    operations, mcp_tools = catalog.surface(["send", "get_status"])
+    assert {"send_fax", "get_fax_status", "list_faxes", "get_config"} <= operations
+    assert "list_inbound" not in operations
+    assert mcp_tools == {"send_fax", "get_fax_status"}
+
+
+def test_manifest_schema_lists_exactly_the_catalog_capabilities() -> None:
+    schema = manifest_validator().schema
+    listed = set(schema["properties"]["capabilities"]["items"]["enum"])
+    assert listed == set(load_catalog().capabilities)
+    assert set(schema["properties"]["categories"]["items"]["enum"]) == set(SLOTS)
