@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from faxbot.plugins.discovery import PluginSource
+
 from tests.fake_plugins import fake_source
 
 REPO = Path(__file__).resolve().parent.parent
