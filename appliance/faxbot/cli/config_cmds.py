@@ -74,7 +74,8 @@ def check(ctx: click.Context, config_dir: Path, fmt: str) -> None:
     result = compile_config(config_dir, _source(ctx))
     _report(result, fmt, sys.stdout)
     if fmt == "text" and result.ok:
-        click.echo(f"{config_dir}: valid ({len(result.fragments)} fragments)")
+        count = len(result.fragments)
+        click.echo(f"{config_dir}: valid ({count} fragment{'s' * (count != 1)})")
     ctx.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
 

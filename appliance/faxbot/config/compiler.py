@@ -99,13 +99,14 @@ def compile_config(
     secret_paths = frozenset(providers.secret_paths) | appliance_secrets
 
     diagnostics += rules.check_appliance(data, merged)
+    diagnostics += rules.check_plain_appliance_values(data, merged)
     diagnostics += rules.check_profile(data, merged, set(secret_paths))
     diagnostics += rules.check_api_keys(data, merged)
 
     result = CompileResult(
         fragments=fragments,
         merged=merged,
-        diagnostics=sort_diagnostics(diagnostics),
+        diagnostics=sort_diagnostics(_without_follow_ups(diagnostics, fragments)),
         data=data,
         secret_paths=secret_paths,
         defaulted=defaulted,
@@ -114,6 +115,22 @@ def compile_config(
     if result.ok or not strict_pins:
         result.artifact = build_artifact(result, build or BuildInfo())
     return result
+
+
+def _without_follow_ups(
+    diagnostics: list[Diagnostic], fragments: list[Fragment]
+) -> list[Diagnostic]:
+    """Drop errors that only repeat an earlier one: a key is not "missing" when a fragment
+    that could not be read may hold it, and a value already reported as unreadable (an
+    unsupported tag, a non-finite number) is not also "of the wrong type"."""
+    unreadable = any(f.failed for f in fragments)
+    reported = {format_path(p) for f in fragments for p in f.reported}
+    return [
+        d
+        for d in diagnostics
+        if not (unreadable and d.code == "missing-key")
+        and not (d.path in reported and d.code.startswith("schema-"))
+    ]
 
 
 def _source_leaves(value: Any, path: KeyPath) -> Iterator[KeyPath]:

@@ -35,6 +35,8 @@ class Fragment:
     data: dict[str, Any] = field(default_factory=dict)
     key_marks: dict[KeyPath, Mark] = field(default_factory=dict)
     value_marks: dict[KeyPath, Mark] = field(default_factory=dict)
+    failed: bool = False  # could not be read at all: its keys are unknown, not missing
+    reported: set[KeyPath] = field(default_factory=set)  # values already judged invalid
 
 
 def display_name(path: Path) -> str:
@@ -99,6 +101,12 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES or len(path) > MAX_DEPTH:
             raise _TooLarge(node)
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in _COLLECTION_TAGS:
+            self.error(
+                node, path, "yaml-tag", f"unsupported YAML tag {_short(node.tag)}; use plain values"
+            )
+            self.fragment.reported.add(path)
+            return None
         if isinstance(node, MappingNode):
             return self.mapping(node, path)
         if isinstance(node, SequenceNode):
@@ -138,7 +146,13 @@ class _Builder:
                 continue
             first_line[key] = key_node.start_mark.line + 1
             self.fragment.key_marks[child] = self.mark(key_node)
-            self.fragment.value_marks[child] = self.mark(value_node)
+            empty = (
+                isinstance(value_node, ScalarNode)
+                and value_node.value == ""
+                and (value_node.tag == _TAG + "null")
+            )
+            # an empty value has no place of its own: the parser marks the next token
+            self.fragment.value_marks[child] = self.mark(key_node if empty else value_node)
             result[key] = self.build(value_node, child)
         return result
 
@@ -156,10 +170,22 @@ class _Builder:
             value = self.constructor.construct_yaml_float(node)
             if not math.isfinite(value):
                 self.error(node, path, "yaml-value", "numbers must be finite (no .inf or .nan)")
+                self.fragment.reported.add(path)
                 return None
             return value
-        self.error(node, path, "yaml-tag", f"unsupported YAML tag {tag}; use plain values")
+        self.error(node, path, "yaml-tag", f"unsupported YAML tag {_short(tag)}; use plain values")
+        self.fragment.reported.add(path)
         return None
+
+
+_COLLECTION_TAGS = (_TAG + "map", _TAG + "seq")
+
+
+def _short(tag: str | None) -> str:
+    """A tag as it is written: `!!binary` rather than `tag:yaml.org,2002:binary`."""
+    if tag is None:
+        return "(none)"
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
 class _TooLarge(Exception):
@@ -170,7 +196,8 @@ class _TooLarge(Exception):
 def _utf8_error(path: Path, raw: bytes, exc: UnicodeDecodeError, display: str) -> Diagnostic:
     before = raw[: exc.start]
     line = before.count(b"\n") + 1
-    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    line_start = before.rfind(b"\n") + 1
+    column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
     return Diagnostic.at(
         Mark(display, line, column), None, "encoding", "not valid UTF-8 (fragments are UTF-8 text)"
     )
@@ -188,18 +215,22 @@ def parse_fragment(path: Path, source: str, yaml: YAML) -> tuple[Fragment, list[
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        fragment.failed = True
         return fragment, [_utf8_error(path, raw, exc, display)]
     try:
         documents = list(yaml.compose_all(text))
     except MarkedYAMLError as exc:
+        fragment.failed = True
         return fragment, [_syntax_error(exc, display)]
     except YAMLError as exc:  # unmarked: rare, keep the class name only
+        fragment.failed = True
         message = f"YAML syntax: {type(exc).__name__}"
         return fragment, [Diagnostic(code="yaml-syntax", message=message, file=display)]
     documents = [d for d in documents if d is not None]
     if not documents:
         return fragment, []  # an empty fragment (only comments) is allowed
     if len(documents) > 1:
+        fragment.failed = True
         second = documents[1]
         mark = Mark(display, second.start_mark.line + 1, second.start_mark.column + 1)
         message = "a fragment holds one YAML document; put the next one in its own file"
@@ -207,11 +238,13 @@ def parse_fragment(path: Path, source: str, yaml: YAML) -> tuple[Fragment, list[
     root = documents[0]
     builder = _Builder(fragment, yaml)
     if not isinstance(root, MappingNode):
+        fragment.failed = True
         builder.error(root, (), "fragment-shape", "a fragment must be a mapping of top-level keys")
         return fragment, builder.diagnostics
     try:
         fragment.data = builder.mapping(root, ())
     except _TooLarge as exc:
+        fragment.failed = True
         fragment.data, fragment.key_marks, fragment.value_marks = {}, {}, {}
         return fragment, [
             Diagnostic.at(
@@ -230,6 +263,11 @@ def _syntax_error(exc: MarkedYAMLError, display: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or "invalid YAML"
     context = f" ({exc.context})" if exc.context else ""
+    started = exc.context_mark
+    if started is not None and mark is not None and started.line != mark.line and exc.context:
+        context = (
+            f" ({exc.context} started at line {started.line + 1}, column {started.column + 1})"
+        )
     where = Mark(display, mark.line + 1, mark.column + 1) if mark else None
     return Diagnostic.at(where, None, "yaml-syntax", f"YAML syntax: {problem}{context}")
 

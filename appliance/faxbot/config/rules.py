@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from faxbot.catalog import load_catalog
 from faxbot.config.diagnostics import Diagnostic, Severity
@@ -67,8 +68,48 @@ def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic
                 merged.mark(path),
                 path,
                 "database-url",
-                "must start with sqlite:/// or postgresql://",
+                "must start with sqlite:///, postgresql:// or postgres://",
             )
+
+
+def check_plain_appliance_values(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+    """Appliance values other than its secrets are plain: no references, no credentials."""
+    appliance = data.get("appliance")
+    if not isinstance(appliance, dict):
+        return
+    for path, value in _strings(appliance, ("appliance",)):
+        if path in APPLIANCE_SECRETS:
+            continue
+        if looks_like_reference(value):
+            yield Diagnostic.at(
+                merged.mark(path),
+                path,
+                "reference-not-secret",
+                "references are only for secrets; write this value in config.d",
+            )
+        elif path == ("appliance", "public_url") and _has_userinfo(value):
+            yield Diagnostic.at(
+                merged.mark(path),
+                path,
+                "secret-literal",
+                "must not contain credentials (user:password@); the value was not printed",
+            )
+
+
+def _strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _strings(child, (*path, key))
+
+
+def _has_userinfo(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.username is not None or parts.password is not None
 
 
 def _reference_problem(text: str, path: KeyPath, merged: Merged) -> Iterator[Diagnostic]:
@@ -93,12 +134,15 @@ def check_profile(
     if appliance.get("audit_log") is not True:
         path = ("appliance", "audit_log")
         yield Diagnostic.at(
-            merged.mark(path) or where, path, "hipaa", "the hipaa profile requires audit_log: true"
+            merged.value_marks.get(path) or where,
+            path,
+            "hipaa",
+            "the hipaa profile requires audit_log: true",
         )
     if not appliance.get("storage_encryption_key"):
         path = ("appliance", "storage_encryption_key")
         yield Diagnostic.at(
-            merged.mark(path) or where,
+            merged.value_marks.get(path) or where,
             path,
             "hipaa",
             "the hipaa profile requires storage encryption: set a secret reference "
@@ -182,7 +226,7 @@ def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]
                     "must be an ISO 8601 date (2027-01-31) or date-time with a zone "
                     "(2027-01-31T12:00:00Z)",
                 )
-            elif "T" in expires.upper() and parsed.tzinfo is None:
+            elif len(expires.strip()) > len("2027-01-31") and parsed.tzinfo is None:
                 yield Diagnostic.at(
                     merged.mark(path),
                     path,

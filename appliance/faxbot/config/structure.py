@@ -20,6 +20,15 @@ from jsonschema.exceptions import ValidationError, best_match
 from faxbot.config.diagnostics import Diagnostic, Mark
 from faxbot.config.keypath import KeyPath, is_under
 
+_GOT_TYPES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
 _JSON_TYPES = {
     "object": "a mapping",
     "array": "a list",
@@ -131,7 +140,7 @@ def _describe(error: ValidationError, path: KeyPath, locate: Locator) -> Iterato
         for name in required:
             if name not in value:
                 yield Diagnostic.at(
-                    locate.value_mark(path), path, "missing-key", f"missing required key {name!r}"
+                    locate.key_mark(path), path, "missing-key", f"missing required key {name!r}"
                 )
         return
     if kind in ("anyOf", "oneOf") and error.context:
@@ -159,7 +168,7 @@ def _message(error: ValidationError, secret: bool, got: str) -> str:
         shown = "" if secret or value is None else f" {show(value)}"
         if isinstance(value, dict | list):
             shown = ""
-        message = f"expected {wanted}, got {_JSON_TYPES[json_type(value)]}{shown}"
+        message = f"expected {wanted}, got {_GOT_TYPES[json_type(value)]}{shown}"
         if value is None:
             message += " (an empty value)"
     elif kind == "enum":
@@ -173,10 +182,10 @@ def _message(error: ValidationError, secret: bool, got: str) -> str:
         message = f"must be {op[kind]} {spec}{got}"
     elif kind in ("minLength", "maxLength"):
         word = "at least" if kind == "minLength" else "at most"
-        message = f"must be {word} {spec} characters long"
+        message = f"must be {word} {spec} character{'s' * (spec != 1)} long"
     elif kind in ("minItems", "maxItems"):
         word = "at least" if kind == "minItems" else "at most"
-        message = f"must have {word} {spec} item(s)"
+        message = f"must have {word} {spec} item{'s' * (spec != 1)}"
     elif kind == "uniqueItems":
         message = "items must be unique"
     elif kind == "pattern":

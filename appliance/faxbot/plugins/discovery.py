@@ -11,7 +11,7 @@ from importlib import metadata, resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from faxbot.canonical import sha256_hex
 from faxbot.catalog import load_catalog
@@ -65,7 +65,7 @@ def secret_paths(
 def manifest_problems(plugin_cls: type[Plugin], manifest: Manifest) -> list[str]:
     """Everything wrong with a plugin's manifest and class, as sentences."""
     problems = [
-        f"manifest {'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        f"manifest {'.'.join(map(str, e.absolute_path)) or '(root)'}: {_manifest_message(e)}"
         for e in sorted(manifest_validator().iter_errors(manifest.raw), key=str)
     ]
     if problems:
@@ -87,6 +87,14 @@ def manifest_problems(plugin_cls: type[Plugin], manifest: Manifest) -> list[str]
                 f"claims capability {capability!r} but {plugin_cls.__name__} does not implement it"
             )
     return problems
+
+
+def _manifest_message(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    custom = schema.get("x-error")
+    if isinstance(custom, str):
+        return f"{error.instance!r} {custom}"
+    return error.message
 
 
 EntryPoints = Callable[[], Iterable[metadata.EntryPoint]]
@@ -135,11 +143,13 @@ class PluginSource:
             ) from exc
         if not (isinstance(obj, type) and issubclass(obj, Plugin)):
             raise PluginLoadError(
-                plugin_id, f"entry point {ep.value!r} is not a faxbot Plugin subclass"
+                plugin_id,
+                f"plugin {plugin_id!r} is broken: its entry point {ep.value!r} is not a "
+                "faxbot Plugin subclass",
             )
         manifest = getattr(obj, "manifest", None)
         if not isinstance(manifest, Manifest):
-            raise PluginLoadError(plugin_id, f"{obj.__name__} has no manifest")
+            raise PluginLoadError(plugin_id, f"plugin {plugin_id!r} is broken: no manifest")
         problems = manifest_problems(obj, manifest)
         dist_version = ep.dist.version if ep.dist is not None else manifest.version
         if manifest.id != plugin_id:
