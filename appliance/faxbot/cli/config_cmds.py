@@ -32,13 +32,9 @@ from faxbot.config.diagnostics import (
 )
 from faxbot.config.explain import UnknownKey, explain
 from faxbot.config.keypath import parse_path
+from faxbot.config.rules import profile_notice
 from faxbot.config.structure import fragment_schema
 from faxbot.plugins.discovery import PluginSource
-
-DEV_NOTICE = (
-    "profile dev: relaxed rules (http allowed, no audit log, no storage encryption); "
-    "not for real patient data"
-)
 
 
 @click.group()
@@ -46,16 +42,19 @@ def config() -> None:
     """Validate, compile, plan and explain config.d."""
 
 
-def _report(result: CompileResult, fmt: str, stream: Any, **extra: Any) -> None:
+def _report(result: CompileResult, fmt: str, stream: Any) -> None:
     items = result.diagnostics
+    notice = profile_notice(result.data) if result.ok else None
     if fmt == "json":
-        stream.write(render_json(items, **extra))
+        stream.write(render_json(items, notices=[notice] if notice else []))
     elif fmt == "github":
         stream.write(render_github(items))
+        if notice:
+            stream.write(f"::notice title=faxbot profile::{notice}\n")
     else:
         stream.write(render_text(items))
-        if result.ok and result.data.get("profile", "dev") == "dev":
-            stream.write(f"note: {DEV_NOTICE}\n")
+        if notice:
+            stream.write(f"note: {notice}\n")
         stream.write(f"{summary(items)}\n" if items else "")
 
 
@@ -131,18 +130,18 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
 
 
-def _checkout_ref(ref: str, config_dir: Path, into: Path) -> Path | None:
-    """Extract `config_dir` as of git `ref` into `into`; None when `ref` is not a git ref."""
+def _checkout_ref(ref: str, config_dir: Path, into: Path) -> Path | str:
+    """Extract `config_dir` as of git `ref` into `into`, or say why that is not possible."""
     where = config_dir.resolve()
     anchor = where if where.is_dir() else where.parent
     while not anchor.exists():
         anchor = anchor.parent
     top = _git(["rev-parse", "--show-toplevel"], anchor)
     if top.returncode != 0:
-        return None
+        return f"{config_dir} is not inside a git repository, so {ref!r} cannot be a git ref"
     root = Path(top.stdout.decode().strip())
     if _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root).returncode != 0:
-        return None
+        return f"{ref!r} is not a commit in {root}"
     rel = where.relative_to(root).as_posix()
     target = into / config_dir.name
     target.mkdir(parents=True)
@@ -175,9 +174,9 @@ def _base_artifact(ctx: click.Context, base: str, config_dir: Path) -> tuple[dic
             raise click.UsageError(f"--base: {exc}") from None
     with tempfile.TemporaryDirectory(prefix="faxbot-plan-") as tmp:
         extracted = _checkout_ref(base, config_dir, Path(tmp))
-        if extracted is None:
+        if isinstance(extracted, str):
             raise click.UsageError(
-                f"--base {base!r} is not a directory, an artifact file or a git ref"
+                f"--base {base!r} is not a directory, an artifact file or a git ref ({extracted})"
             )
         return _lenient(ctx, extracted), f"{config_dir} at {base}"
 

@@ -9,7 +9,7 @@ import click
 
 from faxbot.catalog import load_catalog
 from faxbot.cli.options import format_option
-from faxbot.config.rules import parse_expiry
+from faxbot.config.rules import expiry_problem
 from faxbot.keys import new_key
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -39,8 +39,9 @@ def new(key_id: str, scopes: str, expires: str | None, fmt: str) -> None:
             f"unknown scope(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(known)}",
             param_hint="--scopes",
         )
-    if expires is not None and parse_expiry(expires) is None:
-        raise click.BadParameter("not an ISO 8601 date or date-time", param_hint="--expires")
+    problem = expiry_problem(expires) if expires is not None else None
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--expires")
     key = new_key(key_id, wanted, expires)
     if fmt == "json":
         click.echo(json.dumps({"token": key.token, "entry": key.entry}, indent=2))

@@ -13,7 +13,7 @@ from faxbot.config import rules
 from faxbot.config.artifact import ARTIFACT_VERSION, seal
 from faxbot.config.diagnostics import Diagnostic, Mark, has_errors, sort_diagnostics
 from faxbot.config.fragments import Fragment, load_fragments
-from faxbot.config.keypath import KeyPath, format_path, is_under
+from faxbot.config.keypath import KeyPath, format_path, is_under, matches
 from faxbot.config.merge import Merged, merge_fragments
 from faxbot.config.providers import check_providers
 from faxbot.config.structure import Locator, apply_defaults, fragment_schema, validate
@@ -57,7 +57,7 @@ class CompileResult:
         return not has_errors(self.diagnostics)
 
     def is_secret(self, path: KeyPath) -> bool:
-        return any(is_under(path, s) for s in self.secret_paths)
+        return any(matches(path, s) for s in self.secret_paths)
 
 
 def compile_config(
@@ -99,8 +99,8 @@ def compile_config(
     secret_paths = frozenset(providers.secret_paths) | appliance_secrets
 
     diagnostics += rules.check_appliance(data, merged)
-    diagnostics += rules.check_plain_appliance_values(data, merged)
-    diagnostics += rules.check_profile(data, merged, set(secret_paths))
+    diagnostics += rules.check_plain_values(data, merged)
+    diagnostics += rules.check_profile(data, merged, providers.plugins)
     diagnostics += rules.check_api_keys(data, merged)
 
     result = CompileResult(
@@ -175,11 +175,14 @@ def build_artifact(result: CompileResult, build: BuildInfo) -> dict[str, Any]:
     catalog = load_catalog()
     data = result.data
     plugins: dict[str, Any] = {}
+    providers = data.get("providers") or {}
     for slot, plugin in sorted(result.plugins.items()):
+        pinned = (providers.get(slot) or {}).get("version", plugin.version)
         entry = plugins.setdefault(
             plugin.id,
             {
-                "version": plugin.version,
+                # the pin; equal to the installed version unless compiled leniently (plan base)
+                "version": pinned,
                 "distribution": plugin.distribution,
                 "capabilities": sorted(plugin.manifest.capabilities),
                 "categories": sorted(plugin.manifest.categories),

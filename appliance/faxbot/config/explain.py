@@ -56,7 +56,7 @@ def mask(value: Any) -> Any:
 
 
 def masked(result: CompileResult, value: Any, path: KeyPath) -> Any:
-    if result.is_secret(path):
+    if result.is_secret(path) and value is not None:
         return mask(value)
     if isinstance(value, dict):
         return {k: masked(result, v, (*path, k)) for k, v in value.items()}

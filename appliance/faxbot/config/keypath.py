@@ -8,13 +8,14 @@ import re
 KeyPath = tuple[str | int, ...]
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_TOKEN = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+_TOKEN = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+|\*)\]|\["((?:[^"\\]|\\.)*)"\]')
+ANY_INDEX = "*"  # in a secret pattern: any list index
 
 
 def format_path(path: KeyPath) -> str:
     out: list[str] = []
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) or part == ANY_INDEX:
             out.append(f"[{part}]")
         elif _PLAIN.match(part):
             out.append(f".{part}" if out else part)
@@ -36,7 +37,7 @@ def parse_path(text: str) -> KeyPath:
         if name is not None:
             parts.append(name)
         elif index is not None:
-            parts.append(int(index))
+            parts.append(ANY_INDEX if index == ANY_INDEX else int(index))
         else:
             parts.append(re.sub(r"\\(.)", r"\1", quoted))
         pos = match.end()
@@ -47,3 +48,13 @@ def parse_path(text: str) -> KeyPath:
 
 def is_under(path: KeyPath, prefix: KeyPath) -> bool:
     return path[: len(prefix)] == prefix
+
+
+def matches(path: KeyPath, pattern: KeyPath) -> bool:
+    """`path` is `pattern` or below it, where `*` in the pattern stands for any list index."""
+    if len(path) < len(pattern):
+        return False
+    return all(
+        want == got or (want == ANY_INDEX and isinstance(got, int))
+        for want, got in zip(pattern, path, strict=False)
+    )

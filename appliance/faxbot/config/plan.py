@@ -177,6 +177,15 @@ def _providers(base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
                     subject,
                     f"plugin {old.get('plugin')} -> {new.get('plugin')}",
                 )
+            if old.get("version") != new.get("version"):
+                yield Change(
+                    "providers",
+                    "changed",
+                    f"{subject}.version",
+                    f"pinned {old.get('version')} -> {new.get('version')}",
+                    old.get("version"),
+                    new.get("version"),
+                )
             if old.get("enabled", True) != new.get("enabled", True):
                 yield Change(
                     "providers",
@@ -215,6 +224,15 @@ def _api_keys(base: list[dict[str, Any]], head: list[dict[str, Any]]) -> Iterato
                 yield Change("api_keys", "changed", key_id, f"scopes {' '.join(words)}")
             if before.get("sha256") != after.get("sha256"):
                 yield Change("api_keys", "changed", key_id, "token rotated")
+            if before.get("description") != after.get("description"):
+                yield Change(
+                    "api_keys",
+                    "changed",
+                    key_id,
+                    "description changed",
+                    before.get("description"),
+                    after.get("description"),
+                )
             if before.get("expires") != after.get("expires"):
                 yield Change(
                     "api_keys",

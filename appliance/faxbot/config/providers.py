@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faxbot.config.diagnostics import Diagnostic
-from faxbot.config.keypath import KeyPath, is_under
+from faxbot.config.keypath import KeyPath, matches
 from faxbot.config.merge import Merged
 from faxbot.config.secrets import ReferenceError_, looks_like_reference, parse_reference
 from faxbot.config.structure import Locator, apply_defaults, did_you_mean, validate
@@ -155,10 +155,10 @@ def _check_settings(
     result.secret_paths |= secrets
 
     def is_secret(path: KeyPath) -> bool:
-        return any(is_under(path, s) for s in secrets)
+        return any(matches(path, s) for s in secrets)
 
     reference_paths: set[KeyPath] = set()  # checked here; the schema sees them resolved only
-    for path in sorted(secrets, key=len):
+    for path in _expand(settings, prefix, secrets):
         value = _get(settings, path[len(prefix) :])
         if value is _ABSENT or value is None:
             continue
@@ -214,9 +214,30 @@ def _check_settings(
 _ABSENT = object()
 
 
+def _expand(settings: Any, prefix: KeyPath, patterns: set[KeyPath]) -> list[KeyPath]:
+    """The concrete paths in `settings` that secret patterns (with `*` for list items) name."""
+    found = []
+    for path, _ in _walk(settings, prefix):
+        if any(len(path) == len(p) and matches(path, p) for p in patterns):
+            found.append(path)
+    return found
+
+
+def _walk(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _walk(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _walk(child, (*path, index))
+
+
 def _get(data: Any, rel: KeyPath) -> Any:
     for part in rel:
-        if not isinstance(data, dict) or part not in data:
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+        else:
             return _ABSENT
-        data = data[part]
     return data

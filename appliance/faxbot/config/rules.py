@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from faxbot.catalog import load_catalog
-from faxbot.config.diagnostics import Diagnostic, Severity
+from faxbot.config.diagnostics import Diagnostic
 from faxbot.config.keypath import KeyPath
 from faxbot.config.merge import Merged
 from faxbot.config.secrets import (
@@ -18,6 +18,7 @@ from faxbot.config.secrets import (
     url_has_password,
 )
 from faxbot.config.structure import did_you_mean
+from faxbot.plugins.discovery import InstalledPlugin
 
 APPLIANCE_SECRETS: tuple[KeyPath, ...] = (
     ("appliance", "storage_encryption_key"),
@@ -31,6 +32,18 @@ def parse_expiry(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def expiry_problem(text: str) -> str | None:
+    """Why `text` is not a usable key expiry, or None. Shared by check and `keys new`."""
+    parsed = parse_expiry(text)
+    if parsed is None:
+        return (
+            "must be an ISO 8601 date (2027-01-31) or date-time with a zone (2027-01-31T12:00:00Z)"
+        )
+    if len(text.strip()) > len("2027-01-31") and parsed.tzinfo is None:
+        return "a date-time needs a time zone, e.g. 2027-01-31T12:00:00Z"
+    return None
 
 
 def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
@@ -72,13 +85,11 @@ def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic
             )
 
 
-def check_plain_appliance_values(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
-    """Appliance values other than its secrets are plain: no references, no credentials."""
-    appliance = data.get("appliance")
-    if not isinstance(appliance, dict):
-        return
-    for path, value in _strings(appliance, ("appliance",)):
-        if path in APPLIANCE_SECRETS:
+def check_plain_values(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+    """Values outside secrets are plain: no references (the artifact stays resolved), and no
+    credentials in public_url. Plugin settings are checked with their schema (providers.py)."""
+    for path, value in _strings(data, ()):
+        if path in APPLIANCE_SECRETS or (path[:1] == ("providers",) and path[2:3] == ("settings",)):
             continue
         if looks_like_reference(value):
             yield Diagnostic.at(
@@ -102,6 +113,9 @@ def _strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
     elif isinstance(value, dict):
         for key, child in value.items():
             yield from _strings(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _strings(child, (*path, index))
 
 
 def _has_userinfo(url: str) -> bool:
@@ -120,16 +134,26 @@ def _reference_problem(text: str, path: KeyPath, merged: Merged) -> Iterator[Dia
 
 
 def check_profile(
-    data: dict[str, Any], merged: Merged, secret_paths: set[KeyPath]
+    data: dict[str, Any], merged: Merged, plugins: Mapping[str, InstalledPlugin]
 ) -> Iterator[Diagnostic]:
     if data.get("profile") != "hipaa":
         return
+    for slot, plugin in sorted(plugins.items()):
+        if plugin.manifest.plaintext:
+            path: KeyPath = ("providers", slot, "plugin")
+            yield Diagnostic.at(
+                merged.mark(path),
+                path,
+                "hipaa",
+                f"plugin {plugin.id!r} talks to its backend without encryption; the hipaa "
+                "profile forbids plaintext transports",
+            )
     where = merged.mark(("profile",))
     appliance = data.get("appliance") if isinstance(data.get("appliance"), dict) else {}
     assert isinstance(appliance, dict)
     public_url = appliance.get("public_url")
     if isinstance(public_url, str) and not public_url.startswith("https://"):
-        path: KeyPath = ("appliance", "public_url")
+        path = ("appliance", "public_url")
         yield Diagnostic.at(merged.mark(path), path, "hipaa", "the hipaa profile requires https://")
     if appliance.get("audit_log") is not True:
         path = ("appliance", "audit_log")
@@ -215,32 +239,18 @@ def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]
                         merged.mark(path), path, "api-key-scope", f"unknown scope {scope!r}{hint}"
                     )
         expires = key.get("expires")
-        if isinstance(expires, str):
-            parsed = parse_expiry(expires)
+        problem = expiry_problem(expires) if isinstance(expires, str) else None
+        if problem is not None:
             path = (*base, "expires")
-            if parsed is None:
-                yield Diagnostic.at(
-                    merged.mark(path),
-                    path,
-                    "api-key-expires",
-                    "must be an ISO 8601 date (2027-01-31) or date-time with a zone "
-                    "(2027-01-31T12:00:00Z)",
-                )
-            elif len(expires.strip()) > len("2027-01-31") and parsed.tzinfo is None:
-                yield Diagnostic.at(
-                    merged.mark(path),
-                    path,
-                    "api-key-expires",
-                    "a date-time needs a time zone, e.g. 2027-01-31T12:00:00Z",
-                )
+            yield Diagnostic.at(merged.mark(path), path, "api-key-expires", problem)
 
 
-def profile_notice(data: dict[str, Any]) -> Diagnostic | None:
-    if data.get("profile", "dev") != "dev":
-        return None
-    return Diagnostic(
-        code="dev-profile",
-        message="profile dev: relaxed rules (http allowed, no audit log, no storage encryption); "
-        "not for real patient data",
-        severity=Severity.WARNING,
-    )
+DEV_NOTICE = (
+    "profile dev: relaxed rules (http allowed, no audit log, no storage encryption); "
+    "not for real patient data"
+)
+
+
+def profile_notice(data: dict[str, Any]) -> str | None:
+    """The dev profile is said loudly, in every output format."""
+    return DEV_NOTICE if data.get("profile", "dev") == "dev" else None

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from faxbot.config.diagnostics import Diagnostic, Mark
-from faxbot.config.keypath import KeyPath, is_under
+from faxbot.config.keypath import KeyPath, matches
 
 _GOT_TYPES = {
     "object": "a mapping",
@@ -49,7 +49,9 @@ def fragment_schema() -> dict[str, Any]:
 
 @cache
 def _validator_for(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+    return Draft202012Validator(
+        json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def validator(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -159,7 +161,7 @@ def _message(error: ValidationError, secret: bool, got: str) -> str:
     value = error.instance
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     custom = schema.get("x-error")
-    if custom:
+    if custom and kind != "type":
         message = f"{custom}{got if kind not in ('pattern', 'format') else ''}"
     elif kind == "type":
         expected = spec
@@ -171,6 +173,8 @@ def _message(error: ValidationError, secret: bool, got: str) -> str:
         message = f"expected {wanted}, got {_GOT_TYPES[json_type(value)]}{shown}"
         if value is None:
             message += " (an empty value)"
+        elif "string" in names and isinstance(value, int | float) and not isinstance(value, bool):
+            message += "; YAML read it as a number: put it in quotes"
     elif kind == "enum":
         options = ", ".join(show(o) for o in spec)
         hint = "" if secret or not isinstance(value, str) else did_you_mean(value, spec)
@@ -236,6 +240,6 @@ def apply_defaults(
 
 def secret_test(secret_paths: frozenset[KeyPath]) -> Callable[[KeyPath], bool]:
     def is_secret(path: KeyPath) -> bool:
-        return any(is_under(path, s) for s in secret_paths)
+        return any(matches(path, s) for s in secret_paths)
 
     return is_secret

@@ -45,6 +45,7 @@ class Manifest:
     capabilities: tuple[str, ...]
     config_schema: Mapping[str, Any]
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    plaintext: bool = False  # talks to its backend unencrypted: refused by the hipaa profile
     author: str | None = None
     homepage: str | None = None
     license: str | None = None
@@ -65,6 +66,7 @@ def load_manifest(package: str, filename: str = "manifest.json") -> Manifest:
         capabilities=tuple(raw["capabilities"]),
         config_schema=raw["config_schema"],
         defaults=raw.get("defaults", {}),
+        plaintext=raw.get("plaintext", False),
         author=raw.get("author"),
         homepage=raw.get("homepage"),
         license=raw.get("license"),

@@ -46,19 +46,36 @@ class PluginLoadError(Exception):
 @cache
 def manifest_validator() -> Draft202012Validator:
     text = resources.files(__package__).joinpath("manifest.schema.json").read_text("utf-8")
-    return Draft202012Validator(json.loads(text))
+    return Draft202012Validator(
+        json.loads(text), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def secret_paths(
-    schema: Mapping[str, Any], prefix: tuple[str, ...] = ()
+    schema: Mapping[str, Any],
+    prefix: tuple[str, ...] = (),
+    root: Mapping[str, Any] | None = None,
+    depth: int = 0,
 ) -> frozenset[tuple[str, ...]]:
-    """Setting paths a config_schema marks secret (`format: password` or `writeOnly: true`)."""
+    """Setting paths a config_schema marks secret (`format: password` or `writeOnly: true`),
+    through local `$ref`s, `properties` and array `items` (as `*`, any index)."""
+    root = schema if root is None else root
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and depth < 16:
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        depth += 1
     found: set[tuple[str, ...]] = set()
     if schema.get("format") == "password" or schema.get("writeOnly") is True:
         found.add(prefix)
     for name, sub in (schema.get("properties") or {}).items():
         if isinstance(sub, Mapping):
-            found |= secret_paths(sub, (*prefix, name))
+            found |= secret_paths(sub, (*prefix, name), root, depth)
+    items = schema.get("items")
+    if isinstance(items, Mapping):
+        found |= secret_paths(items, (*prefix, "*"), root, depth)
     return frozenset(found)
 
 
