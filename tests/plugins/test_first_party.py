@@ -101,3 +101,19 @@ def test_local_storage_leaves_nothing_when_a_put_fails(tmp_path: Path) -> None:
         assert list((tmp_path / "documents").iterdir()) == []
 
     asyncio.run(scenario())
+
+
+def test_local_storage_put_file_moves_the_file_in(tmp_path: Path) -> None:
+    storage = LocalStorage()
+
+    async def scenario() -> None:
+        await storage.start({"directory": "documents", "fsync": True}, deps(tmp_path))
+        upload = tmp_path / "incoming.pdf"
+        upload.write_bytes(b"%PDF-1.7 body")
+        assert await storage.put_file("job-3.pdf", upload) == 13
+        assert not upload.exists()  # moved, not copied
+        assert (await storage.get("job-3.pdf")).read_bytes() == b"%PDF-1.7 body"
+        with pytest.raises(StorageKeyError):
+            await storage.put_file("../x", tmp_path / "whatever")
+
+    asyncio.run(scenario())

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 MASK = "********"
@@ -57,3 +59,20 @@ def url_has_password(url: str) -> bool:
         return bool(urlsplit(url).password)
     except ValueError:
         return False
+
+
+class SecretUnavailable(Exception):
+    """A reference that cannot be resolved at start. The message names the reference and
+    where it is used, never a value."""
+
+
+def resolve(ref: SecretRef, env: Mapping[str, str]) -> str:
+    if ref.scheme == "env":
+        value = env.get(ref.target)
+        if value is None or value == "":
+            raise SecretUnavailable(f"{ref} is not set in the environment")
+        return value
+    try:
+        return Path(ref.target).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise SecretUnavailable(f"{ref} cannot be read ({exc.strerror})") from None

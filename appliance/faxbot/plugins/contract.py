@@ -140,10 +140,16 @@ class Plugin:
     """Base class of every plugin. Subclasses add the methods of the capabilities they claim:
 
     outbound: `async send(fax: OutboundFax) -> SendReceipt`,
-              `async get_status(provider_sid: str) -> StatusUpdate`
+              `async get_status(provider_sid: str) -> StatusUpdate`,
+              optional `async find_sent(job_id: str) -> SendReceipt | None`: the earlier
+              hand-over of this job if the provider has it. With it, a job whose hand-over
+              was cut short by a crash is looked up, then sent only if the provider never got
+              it; without it, such a job ends FAILED rather than risk a second fax.
     inbound:  `async list_inbound(...)`, `async get_inbound_pdf(...)`, `async ingest_webhook(...)`
     storage:  `async put(key: str, chunks: AsyncIterator[bytes]) -> int`,
-              `async get(key: str) -> Path`, `async delete(key: str) -> None`
+              `async get(key: str) -> Path`, `async delete(key: str) -> None`,
+              optional `async put_file(key: str, path: Path) -> int`: store a file the core
+              no longer needs (the plugin may move it); used instead of `put` when offered
     auth:     `async validate_token(token: str) -> Sequence[str] | None` (scopes, or None)
     any:      `async health() -> Health` for the `health_check` capability
     """

@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from faxbot.canonical import sha256_hex
 from faxbot.catalog import load_catalog
 from faxbot.plugins.contract import SLOTS, Manifest, Plugin, implements
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 GROUP = "faxbot.plugins"
 
@@ -45,6 +45,8 @@ class PluginLoadError(Exception):
 
 @cache
 def manifest_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     text = resources.files(__package__).joinpath("manifest.schema.json").read_text("utf-8")
     return Draft202012Validator(
         json.loads(text), format_checker=Draft202012Validator.FORMAT_CHECKER
@@ -79,18 +81,27 @@ def secret_paths(
     return frozenset(found)
 
 
-def manifest_problems(plugin_cls: type[Plugin], manifest: Manifest) -> list[str]:
-    """Everything wrong with a plugin's manifest and class, as sentences."""
-    problems = [
-        f"manifest {'.'.join(map(str, e.absolute_path)) or '(root)'}: {_manifest_message(e)}"
-        for e in sorted(manifest_validator().iter_errors(manifest.raw), key=str)
-    ]
-    if problems:
-        return problems
-    try:
-        Draft202012Validator.check_schema(manifest.config_schema)
-    except SchemaError as exc:
-        problems.append(f"config_schema is not a valid JSON Schema: {exc.message}")
+def manifest_problems(
+    plugin_cls: type[Plugin], manifest: Manifest, *, schemas: bool = True
+) -> list[str]:
+    """Everything wrong with a plugin's manifest and class, as sentences. `schemas=False`
+    skips the JSON Schema checks (the appliance, whose artifact pins the manifest digest the
+    compiler validated, need not import jsonschema at start)."""
+    problems: list[str] = []
+    if schemas:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        problems = [
+            f"manifest {'.'.join(map(str, e.absolute_path)) or '(root)'}: {_manifest_message(e)}"
+            for e in sorted(manifest_validator().iter_errors(manifest.raw), key=str)
+        ]
+        if problems:
+            return problems
+        try:
+            Draft202012Validator.check_schema(manifest.config_schema)
+        except SchemaError as exc:
+            problems.append(f"config_schema is not a valid JSON Schema: {exc.message}")
     catalog = load_catalog()
     offered = set().union(*(catalog.slot_capabilities(s) for s in manifest.categories))
     for capability in manifest.capabilities:
@@ -106,12 +117,12 @@ def manifest_problems(plugin_cls: type[Plugin], manifest: Manifest) -> list[str]
     return problems
 
 
-def _manifest_message(error: ValidationError) -> str:
+def _manifest_message(error: Any) -> str:
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     custom = schema.get("x-error")
     if isinstance(custom, str):
         return f"{error.instance!r} {custom}"
-    return error.message
+    return str(error.message)
 
 
 EntryPoints = Callable[[], Iterable[metadata.EntryPoint]]
@@ -125,8 +136,11 @@ class PluginSource:
     """Installed plugins, loaded lazily by id and remembered. Tests pass their own
     `entry_points` to discover plugins without installing them."""
 
-    def __init__(self, entry_points: EntryPoints = _installed_entry_points) -> None:
+    def __init__(
+        self, entry_points: EntryPoints = _installed_entry_points, *, check_schemas: bool = True
+    ) -> None:
         self._entry_points = entry_points
+        self._check_schemas = check_schemas
         self._loaded: dict[str, InstalledPlugin | PluginLoadError] = {}
 
     def ids(self) -> list[str]:
@@ -167,7 +181,7 @@ class PluginSource:
         manifest = getattr(obj, "manifest", None)
         if not isinstance(manifest, Manifest):
             raise PluginLoadError(plugin_id, f"plugin {plugin_id!r} is broken: no manifest")
-        problems = manifest_problems(obj, manifest)
+        problems = manifest_problems(obj, manifest, schemas=self._check_schemas)
         dist_version = ep.dist.version if ep.dist is not None else manifest.version
         if manifest.id != plugin_id:
             problems.append(f"manifest id {manifest.id!r} differs from entry point {plugin_id!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,6 +57,41 @@ class LocalStorage(Plugin):
             raise
         return size
 
+    async def put_file(self, key: str, source: Path) -> int:
+        """Move `source` into the store (same file system: a rename, no copy); durable when
+        it returns. Falls back to a copy across file systems."""
+        path = self._path(key)
+        return await asyncio.to_thread(self._adopt, source, path)
+
+    def _adopt(self, source: Path, path: Path) -> int:
+        size = source.stat().st_size
+        try:
+            source.replace(path)
+        except OSError:  # another file system: copy through a temporary name
+            tmp = path.with_name(f".{path.name}.part")
+            try:
+                shutil.copyfile(source, tmp)
+                tmp.replace(path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        if self._fsync:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._fsync_dir(path.parent)
+        return size
+
+    @staticmethod
+    def _fsync_dir(folder: Path) -> None:
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
     def _finish(self, handle: Any, tmp: Path, path: Path) -> None:
         handle.flush()
         if self._fsync:
@@ -63,11 +99,7 @@ class LocalStorage(Plugin):
         handle.close()
         tmp.replace(path)
         if self._fsync:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            self._fsync_dir(path.parent)
 
     async def get(self, key: str) -> Path:
         path = self._path(key)

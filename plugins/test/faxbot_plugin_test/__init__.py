@@ -1,13 +1,20 @@
 """The test transport: an outbound plugin that sends nothing. A fax succeeds `delay_seconds`
 after hand-over, or fails when its number is in `fail_numbers`.
 
-It keeps no state: the provider sid carries the hand-over time and the outcome, so a status
-check after an appliance restart gives the same answer as before it."""
+It plays a provider: every hand-over is appended (and fsync'd) to a ledger file under the
+appliance's data_dir, the provider's own record. `find_sent` reads it, so a hand-over cut
+short by a crash is recovered exactly like with a real provider, and tests count sends there.
+The provider sid carries the hand-over time and the outcome, so status checks need no state
+and give the same answer after an appliance restart."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from faxbot.plugins.contract import (
@@ -24,6 +31,15 @@ from faxbot.plugins.contract import (
 )
 
 FAILED_MESSAGE = "test transport: the number is in fail_numbers"
+LEDGER = "test-transport-ledger.jsonl"
+
+
+def read_ledger(data_dir: Path) -> list[dict[str, Any]]:
+    """Every hand-over the test transport received, oldest first."""
+    path = data_dir / LEDGER
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 class TestTransport(Plugin):
@@ -34,15 +50,41 @@ class TestTransport(Plugin):
         self._clock = clock
         self._delay = 1.0
         self._fail_numbers: frozenset[str] = frozenset()
+        self._ledger: Path | None = None
+        self._lock = asyncio.Lock()
 
     async def start(self, settings: Mapping[str, Any], deps: Deps) -> None:
         self._delay = float(settings["delay_seconds"])
         self._fail_numbers = frozenset(settings["fail_numbers"])
+        await asyncio.to_thread(deps.data_dir.mkdir, parents=True, exist_ok=True)
+        self._ledger = deps.data_dir / LEDGER
 
     async def send(self, fax: OutboundFax) -> SendReceipt:
+        if self._ledger is None:
+            raise TransportError("test transport used before start()", retryable=True)
         outcome = "F" if fax.to in self._fail_numbers else "S"
         handed_over_ms = int(self._clock() * 1000)
-        return SendReceipt(provider_sid=f"test-{handed_over_ms}-{outcome}-{fax.job_id}")
+        sid = f"test-{handed_over_ms}-{outcome}-{fax.job_id}"
+        entry = {"job_id": fax.job_id, "to": fax.to, "pages": fax.pages, "provider_sid": sid}
+        async with self._lock:
+            await asyncio.to_thread(self._append, self._ledger, entry)
+        return SendReceipt(provider_sid=sid)
+
+    @staticmethod
+    def _append(ledger: Path, entry: dict[str, Any]) -> None:
+        with ledger.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    async def find_sent(self, job_id: str) -> SendReceipt | None:
+        if self._ledger is None:
+            raise TransportError("test transport used before start()", retryable=True)
+        entries = await asyncio.to_thread(read_ledger, self._ledger.parent)
+        for entry in entries:
+            if entry["job_id"] == job_id:
+                return SendReceipt(provider_sid=entry["provider_sid"])
+        return None
 
     async def get_status(self, provider_sid: str) -> StatusUpdate:
         try:

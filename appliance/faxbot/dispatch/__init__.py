@@ -1,0 +1,1 @@
+"""The dispatcher: moves durable jobs through hand-over and status polling."""

@@ -1,0 +1,253 @@
+"""Hands queued jobs to the outbound transport and follows them until they are SUCCESS or
+FAILED. All its state is in the database, so a restart resumes every unfinished job.
+
+How work is found: a new job is handed over in memory by the API (`submit`); after each step
+the job's next step is put on a timer with the state that step just committed; a sweep of
+the database (at start, then every `sweep_seconds`) picks up anything else that is due. So
+the database is written once per step and read only by the sweep.
+
+Safety rules (the v2 mistakes): a send is retried only when the transport says the provider
+surely did not accept it (`TransportError.retryable`); a hand-over cut short by a crash is
+resolved with the transport's `find_sent`, never by sending again blindly; a job that stays in
+progress longer than `limits.send_timeout_seconds` is failed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from faxbot.plugins.contract import FaxStatus, OutboundFax, Plugin, TransportError
+from faxbot.store.jobs import Job, JobStore, Phase
+
+TERMINAL = (FaxStatus.SUCCESS, FaxStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    max_attempts: int = 5
+    send_timeout_seconds: float = 900.0
+    hand_over_lease_seconds: float = 120.0  # a hand-over older than this is presumed cut short
+    first_poll_seconds: float = 1.0
+    max_poll_seconds: float = 30.0
+    retry_base_seconds: float = 2.0
+    max_retry_seconds: float = 300.0
+    sweep_seconds: float = 5.0  # how often the database is searched for due work
+    concurrency: int = 16
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: JobStore,
+        transport: Plugin,
+        storage: Plugin,
+        policy: DispatchPolicy,
+        logger: logging.Logger,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._transport = transport
+        self._storage = storage
+        self._policy = policy
+        self._log = logger
+        self._clock = clock
+        self._timers: dict[str, asyncio.TimerHandle] = {}  # job id -> its next step
+        self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(policy.concurrency)
+
+    # -- finding work ----------------------------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        """Take charge of `job` (just queued, or found due) at its next_action_at."""
+        if job.terminal or job.id in self._running or job.id in self._timers:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, job.next_action_at - self._clock())
+        self._timers[job.id] = loop.call_at(loop.time() + delay, self._start, job)
+
+    def _start(self, job: Job) -> None:
+        self._timers.pop(job.id, None)
+        self._running.add(job.id)
+        task = asyncio.create_task(self._run_one(job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def recover(self) -> None:
+        """After a restart of the only appliance on this database, hand-overs it left
+        unfinished are resolved now instead of when their lease runs out."""
+        now = self._clock()
+        for job in await anyio.to_thread.run_sync(self._store.due, float("inf"), 100_000):
+            if job.phase is Phase.HANDING_OVER:
+                await self._advance(job, now)
+
+    async def run(self) -> None:
+        """Sweep the database for due work until cancelled."""
+        try:
+            while True:
+                await self.sweep()
+                await asyncio.sleep(self._policy.sweep_seconds)
+        finally:
+            for timer in self._timers.values():
+                timer.cancel()
+            self._timers.clear()
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def sweep(self) -> None:
+        horizon = self._clock() + self._policy.sweep_seconds
+        for job in await anyio.to_thread.run_sync(self._store.due, horizon, 10_000):
+            self.submit(job)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    async def _run_one(self, job: Job) -> None:
+        following: Job | None = None
+        try:
+            async with self._slots:
+                following = await self._advance(job, self._clock())
+        except Exception:
+            self._log.exception(
+                "dispatch step failed", extra={"event": "dispatch_error", "job_id": job.id}
+            )
+        finally:
+            self._running.discard(job.id)
+        if following is not None:
+            self.submit(following)
+
+    async def _advance(self, job: Job, now: float) -> Job | None:
+        """Do the job's next step; returns the job as the step left it (None: not ours)."""
+        if job.phase is Phase.QUEUED:
+            return await self._hand_over(job, now)
+        if job.phase is Phase.HANDING_OVER:
+            return await self._recover_hand_over(job)
+        if job.phase is Phase.SENT:
+            return await self._poll(job, now)
+        return None
+
+    def _retry_delay(self, attempts: int) -> float:
+        policy = self._policy
+        return float(
+            min(policy.retry_base_seconds * 2 ** max(attempts - 1, 0), policy.max_retry_seconds)
+        )
+
+    async def _fail(self, job: Job, expected: Phase, error: str) -> Job | None:
+        done = await self._store.finish(job, expected, FaxStatus.FAILED, error)
+        if done is not None:
+            self._log.info(
+                "job failed", extra={"event": "job_failed", "job_id": job.id, "error": error}
+            )
+        return done
+
+    async def _hand_over(self, job: Job, now: float) -> Job | None:
+        if job.attempts >= self._policy.max_attempts:
+            return await self._fail(
+                job, Phase.QUEUED, f"gave up after {job.attempts} attempts: {job.error}"
+            )
+        lease = now + self._policy.hand_over_lease_seconds
+        taken = await self._store.start_hand_over(job, lease)
+        if taken is None:
+            return None  # another dispatcher took it
+        try:
+            document = await self._storage.get(job.document_key)  # type: ignore[attr-defined]
+            receipt = await self._transport.send(  # type: ignore[attr-defined]
+                OutboundFax(job_id=job.id, to=job.to, document=document, pages=job.pages)
+            )
+        except TransportError as exc:
+            if not exc.retryable:
+                return await self._fail(taken, Phase.HANDING_OVER, str(exc))
+            at = self._clock() + self._retry_delay(taken.attempts)
+            self._log.info(
+                "send will be retried",
+                extra={
+                    "event": "send_retry",
+                    "job_id": job.id,
+                    "attempt": taken.attempts,
+                    "error": str(exc),
+                },
+            )
+            return await self._store.requeue(taken, Phase.HANDING_OVER, at, str(exc))
+        except Exception as exc:  # unknown outcome: never resend blindly
+            return await self._fail(
+                taken, Phase.HANDING_OVER, f"transport error: {type(exc).__name__}: {exc}"
+            )
+        first_poll = self._clock() + self._policy.first_poll_seconds
+        sent = await self._store.handed_over(taken, receipt.provider_sid, first_poll)
+        if sent is not None:
+            self._log.info(
+                "job handed over",
+                extra={"event": "job_sent", "job_id": job.id, "provider_sid": receipt.provider_sid},
+            )
+        return sent
+
+    async def _recover_hand_over(self, job: Job) -> Job | None:
+        find_sent = getattr(self._transport, "find_sent", None)
+        if find_sent is None:
+            return await self._fail(
+                job,
+                Phase.HANDING_OVER,
+                "the hand-over to the transport was interrupted and this transport cannot tell "
+                "whether it got the fax; not sent again, to avoid a duplicate",
+            )
+        try:
+            receipt = await find_sent(job.id)
+        except TransportError as exc:  # cannot tell yet: ask again later, still not resending
+            self._log.warning(
+                "interrupted hand-over: provider lookup failed",
+                extra={"event": "hand_over_lookup_failed", "job_id": job.id, "error": str(exc)},
+            )
+            at = self._clock() + self._retry_delay(job.attempts)
+            return await self._store.postpone(job, Phase.HANDING_OVER, at)
+        if receipt is None:  # the provider never got it: sending is safe
+            self._log.info(
+                "interrupted hand-over: not received, queued again",
+                extra={"event": "hand_over_recovered", "job_id": job.id},
+            )
+            return await self._store.requeue(
+                job, Phase.HANDING_OVER, self._clock(), "hand-over interrupted; sending again"
+            )
+        self._log.info(
+            "interrupted hand-over: the provider has it",
+            extra={
+                "event": "hand_over_recovered",
+                "job_id": job.id,
+                "provider_sid": receipt.provider_sid,
+            },
+        )
+        first_poll = self._clock() + self._policy.first_poll_seconds
+        return await self._store.handed_over(job, receipt.provider_sid, first_poll)
+
+    async def _poll(self, job: Job, now: float) -> Job | None:
+        sent_at = job.sent_at or job.created_at
+        if now - sent_at > self._policy.send_timeout_seconds:
+            return await self._fail(
+                job,
+                Phase.SENT,
+                f"timed out: still in progress after {self._policy.send_timeout_seconds:.0f} s",
+            )
+        assert job.provider_sid is not None
+        try:
+            update = await self._transport.get_status(job.provider_sid)  # type: ignore[attr-defined]
+        except TransportError as exc:
+            if not exc.retryable:
+                return await self._fail(job, Phase.SENT, str(exc))
+            update = None
+        if update is not None and update.status in TERMINAL:
+            done = await self._store.finish(
+                job, Phase.SENT, update.status, update.error, update.pages
+            )
+            if done is not None:
+                self._log.info(
+                    "job finished",
+                    extra={"event": "job_finished", "job_id": job.id, "status": str(update.status)},
+                )
+            return done
+        delay = min(self._policy.first_poll_seconds * 1.5**job.polls, self._policy.max_poll_seconds)
+        return await self._store.poll_again(job, self._clock() + delay)

@@ -1,0 +1,144 @@
+"""POST /fax, GET /fax/{id}, GET /fax."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated, Any
+
+import anyio.to_thread
+import phonenumbers
+from litestar import Request, get, post
+from litestar.params import Parameter
+
+from faxbot.documents.kinds import DocumentError, UnsupportedDocument
+from faxbot.documents.prepare import TooManyPages, prepare
+from faxbot.server.auth import SCOPE_OPT, require_scope
+from faxbot.server.errors import ApiError
+from faxbot.server.models import FaxJob, FaxJobPage
+from faxbot.server.runtime import Appliance
+from faxbot.server.uploads import receive_fax_form
+from faxbot.store.jobs import BadCursor
+
+E164_HINT = "an E.164 number such as +12025550143"
+INLINE_PREPARE_BYTES = 256 * 1024  # judged and counted on the event loop below this size
+
+
+def appliance_of(request: Request[Any, Any, Any]) -> Appliance:
+    found: Appliance = request.app.state.appliance
+    return found
+
+
+def valid_number(raw: str | None) -> str:
+    if not raw:
+        raise ApiError(400, f"missing field `to`: {E164_HINT}", {"field": "to"})
+    text = raw.strip()
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    formatted = (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else ""
+    )
+    if number is None or formatted != text or not phonenumbers.is_valid_number(number):
+        raise ApiError(400, f"`to` must be {E164_HINT}", {"field": "to", "value": text[:32]})
+    return formatted
+
+
+@post(
+    "/fax",
+    operation_id="send_fax",
+    status_code=202,
+    guards=[require_scope],
+    opt={SCOPE_OPT: "fax:send"},
+    summary="Send a fax",
+    description="Queue a fax: multipart `to` (E.164) and `file` (PDF or UTF-8 text, judged by "
+    "content). The job is durable before this answers 202. With an Idempotency-Key, a retried "
+    "request returns the same job instead of sending again.",
+)
+async def send_fax(
+    request: Request[Any, Any, Any],
+    idempotency_key: Annotated[
+        str | None, Parameter(header="Idempotency-Key", max_length=255, required=False)
+    ] = None,
+) -> FaxJob:
+    appliance = appliance_of(request)
+    key = request.state.api_key
+    form = await receive_fax_form(request, appliance.incoming, appliance.upload_max_bytes)
+    pdf = appliance.incoming / f"{uuid.uuid4().hex}.pdf"
+    try:
+        to = valid_number(form.fields.get("to"))
+        upload = form.document
+        if upload is None:
+            raise ApiError(
+                400, "missing field `file`: a PDF or UTF-8 text document", {"field": "file"}
+            )
+        request_hash = hashlib.sha256(f"{to}\n{form.sha256}".encode()).hexdigest()
+        if idempotency_key is not None:
+            earlier = await anyio.to_thread.run_sync(
+                appliance.store.by_idempotency_key, key.id, idempotency_key
+            )
+            if earlier is not None:
+                return appliance.replay(earlier, request_hash)
+        try:
+            if form.size <= INLINE_PREPARE_BYTES:  # cheaper than a thread hop
+                document = prepare(upload, pdf, max_pages=appliance.max_pages)
+            else:
+                document = await anyio.to_thread.run_sync(
+                    lambda: prepare(upload, pdf, max_pages=appliance.max_pages)
+                )
+        except UnsupportedDocument as exc:
+            raise ApiError(415, str(exc), {"field": "file"}) from None
+        except TooManyPages as exc:
+            raise ApiError(422, str(exc), {"field": "file"}) from None
+        except DocumentError as exc:
+            raise ApiError(422, str(exc), {"field": "file"}) from None
+        return await appliance.queue_job(
+            to=to,
+            pdf=document.path,
+            pages=document.pages,
+            api_key_id=key.id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+    finally:
+        for leftover in (form.document, pdf):
+            if leftover is not None:
+                leftover.unlink(missing_ok=True)
+
+
+@get(
+    "/fax/{job_id:str}",
+    operation_id="get_fax_status",
+    guards=[require_scope],
+    opt={SCOPE_OPT: "fax:read"},
+    summary="Get a fax job and its status",
+)
+async def get_fax_status(request: Request[Any, Any, Any], job_id: str) -> FaxJob:
+    job = await appliance_of(request).job_view(job_id)
+    if job is None:
+        raise ApiError(404, f"no fax job with id {job_id[:64]!r}", {"id": job_id[:64]})
+    return job
+
+
+@get(
+    "/fax",
+    operation_id="list_faxes",
+    guards=[require_scope],
+    opt={SCOPE_OPT: "fax:read"},
+    summary="List fax jobs, newest first",
+)
+async def list_faxes(
+    request: Request[Any, Any, Any],
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+) -> FaxJobPage:
+    appliance = appliance_of(request)
+    try:
+        jobs, next_cursor = await anyio.to_thread.run_sync(appliance.store.page, limit, cursor)
+    except BadCursor as exc:
+        raise ApiError(400, str(exc), {"field": "cursor"}) from None
+    return FaxJobPage(items=[appliance.view(j) for j in jobs], next_cursor=next_cursor)
+
+
+HANDLERS = [send_fax, get_fax_status, list_faxes]
