@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 FAXBOT = str(Path(sys.executable).with_name("faxbot"))
 CONNECTIONS = 32
+COLD_STARTS = 5  # cold start is the median of this many starts of each server
 
 
 def ensure_wrk() -> str:
@@ -86,6 +88,22 @@ def start(command: list[str], cwd: Path, port: int) -> tuple[subprocess.Popen[by
         if process.poll() is not None or time.perf_counter() - began > 30:
             raise SystemExit(f"server did not start: {command}")
         time.sleep(0.005)
+
+
+def cold_starts(
+    root: Path, ours: list[str], ours_port: int, bare: list[str], bare_port: int
+) -> tuple[float, float]:
+    """Median seconds to ready of each server, started alternately, each time on a new
+    database (the appliance migrates it), so both see the same machine state."""
+    ours_times, bare_times = [], []
+    for _ in range(COLD_STARTS):
+        for command, port, times in ((ours, ours_port, ours_times), (bare, bare_port, bare_times)):
+            shutil.rmtree(root / "data", ignore_errors=True)
+            process, seconds = start(command, root, port)
+            times.append(seconds)
+            process.terminate()
+            process.wait(20)
+    return statistics.median(ours_times), statistics.median(bare_times)
 
 
 def rss_mb(pid: int) -> float:
@@ -194,7 +212,7 @@ def main() -> None:
         ("GET /fax/{id} p99 ms", ours_get[1], bare_get[1], ""),
         ("POST /fax requests/s (1-page PDF)", ours_post[0], bare_post[0], ">= 0.30"),
         ("POST /fax p99 ms", ours_post[1], bare_post[1], ""),
-        ("cold start to ready, s", ours_cold, bare_cold, "<= 1.5"),
+        (f"cold start to ready, s (median of {COLD_STARTS})", ours_cold, bare_cold, "<= 1.5"),
         ("idle RSS, MB", ours_rss, bare_rss, "ours < 80 MB"),
     ]
     print(f"{'measure':<38}{'appliance':>12}{'bare':>12}{'ratio':>9}  target")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 TOKEN_PREFIX = "fbk_"  # noqa: S105 - a marker that makes leaked tokens easy to scan for
@@ -27,6 +28,14 @@ class NewKey:
         if "expires" in self.entry:
             lines.append(f"    expires: {self.entry['expires']}")
         return "\n".join(lines)
+
+
+def parse_expiry(text: str) -> datetime | None:
+    """An API key's `expires`: ISO 8601 date or date-time, or None when it is not one."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def token_sha256(token: str) -> str:

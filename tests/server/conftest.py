@@ -55,7 +55,7 @@ class Appliance:
         headers = {"X-API-Key": self.tokens[key]} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
-    def start(self, timeout: float = 20) -> None:
+    def start(self, timeout: float = 20, env: dict[str, str] | None = None) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -69,6 +69,7 @@ class Appliance:
                 cwd=self.root,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from faxbot.config.secrets import (
     url_has_password,
 )
 from faxbot.config.structure import did_you_mean
+from faxbot.keys import parse_expiry
 from faxbot.plugins.discovery import InstalledPlugin
 
 APPLIANCE_SECRETS: tuple[KeyPath, ...] = (
@@ -25,13 +25,6 @@ APPLIANCE_SECRETS: tuple[KeyPath, ...] = (
     ("appliance", "database_url"),
 )
 PLAINTEXT_SCHEMES = ("http://", "ws://", "ftp://", "tcp://")
-
-
-def parse_expiry(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def expiry_problem(text: str) -> str | None:

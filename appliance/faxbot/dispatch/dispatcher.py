@@ -230,7 +230,7 @@ class Dispatcher:
             return await self._fail(
                 job,
                 Phase.SENT,
-                f"timed out: still in progress after {self._policy.send_timeout_seconds:.0f} s",
+                f"timed out: still in progress after {self._policy.send_timeout_seconds:g} s",
             )
         assert job.provider_sid is not None
         try:

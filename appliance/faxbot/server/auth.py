@@ -15,7 +15,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from faxbot.config.rules import parse_expiry
+from faxbot.keys import parse_expiry
 from faxbot.server.errors import ApiError
 
 SCOPE_OPT = "scope"

@@ -18,7 +18,7 @@ class RequestLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        if scope["type"] != ScopeType.HTTP or not log.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
         began = time.perf_counter()

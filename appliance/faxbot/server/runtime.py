@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from faxbot.store.jobs import Job, JobStore
 from faxbot.store.writer import Writer
 
 TERMINAL_CACHE = 10_000
+BLOCKING_THREADS = 64
 CHUNK = 256 * 1024
 
 
@@ -121,6 +123,11 @@ class Appliance:
             await self._stop()
 
     async def _start(self) -> None:
+        # Plugins wait on disks and networks through asyncio.to_thread; its default pool has
+        # cpu+4 threads (6 here), which caps concurrent fsyncs and so throughput.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="faxbot-io")
+        )
         await anyio.to_thread.run_sync(self._prepare_dirs)
         url = database_url(self._secret("database_url"), self.data_dir)
         self.engine = open_engine(url)

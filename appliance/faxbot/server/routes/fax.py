@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated, Any
 
 import anyio.to_thread
-import phonenumbers
 from litestar import Request, get, post
 from litestar.params import Parameter
 
@@ -30,6 +29,8 @@ def appliance_of(request: Request[Any, Any, Any]) -> Appliance:
 
 
 def valid_number(raw: str | None) -> str:
+    import phonenumbers  # its metadata loads on the first fax, not at start
+
     if not raw:
         raise ApiError(400, f"missing field `to`: {E164_HINT}", {"field": "to"})
     text = raw.strip()
