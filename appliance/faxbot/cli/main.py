@@ -12,6 +12,7 @@ import click
 from faxbot.plugins.discovery import PluginSource
 
 SUBCOMMANDS = {
+    "codegen": "faxbot_codegen.cli:codegen",
     "config": "faxbot.cli.config_cmds:config",
     "keys": "faxbot.cli.keys_cmd:keys",
     "plugins": "faxbot.cli.plugins_cmd:plugins",

@@ -4,13 +4,12 @@ Nothing happens at import; nothing reads the environment except through `env` he
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 
 from faxbot.config.artifact import load_artifact
 from faxbot.plugins.discovery import PluginSource
@@ -18,12 +17,25 @@ from faxbot.plugins.host import check_pins
 from faxbot.server import logs
 from faxbot.server.auth import KeyRing
 from faxbot.server.errors import EXCEPTION_HANDLERS
+from faxbot.server.openapi import openapi_config
 from faxbot.server.requestlog import RequestLog
 from faxbot.server.routes import fax, plugins, system
 from faxbot.server.runtime import Appliance, load_registry
 
 ALWAYS = ("health_live", "health_ready")
 MULTIPART_SLACK = 64 * 1024  # form overhead allowed beyond the document limit
+
+
+def route_handlers(operations: Iterable[str] | None = None) -> list[Any]:
+    """The handlers for `operations` (and the health checks); all of them when None. Codegen
+    builds the spec from all of them: the one source of the API's shape."""
+    served = None if operations is None else set(operations) | set(ALWAYS)
+    return [
+        handler
+        for module in (fax, plugins, system)
+        for handler in module.HANDLERS
+        if served is None or handler.operation_id in served or handler.operation_id is None
+    ]
 
 
 def create_app(
@@ -63,7 +75,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=limit,
         middleware=[RequestLog],
-        openapi_config=OpenAPIConfig(title="Faxbot", version="3.0.0", path="/openapi"),
+        openapi_config=openapi_config(),
         logging_config=None,
         debug=False,
     )

@@ -15,6 +15,7 @@ from faxbot.documents.prepare import TooManyPages, prepare
 from faxbot.server.auth import SCOPE_OPT, require_scope
 from faxbot.server.errors import ApiError
 from faxbot.server.models import FaxJob, FaxJobPage
+from faxbot.server.openapi import SECURITY, SendFaxOperation, errors
 from faxbot.server.runtime import Appliance
 from faxbot.server.uploads import receive_fax_form
 from faxbot.store.jobs import BadCursor
@@ -49,6 +50,10 @@ def valid_number(raw: str | None) -> str:
 @post(
     "/fax",
     operation_id="send_fax",
+    tags=["fax"],
+    security=SECURITY,
+    operation_class=SendFaxOperation,
+    responses=errors(400, 401, 403, 413, 415, 422, 503),
     status_code=202,
     guards=[require_scope],
     opt={SCOPE_OPT: "fax:send"},
@@ -111,6 +116,9 @@ async def send_fax(
 @get(
     "/fax/{job_id:str}",
     operation_id="get_fax_status",
+    tags=["fax"],
+    security=SECURITY,
+    responses=errors(401, 403, 404),
     guards=[require_scope],
     opt={SCOPE_OPT: "fax:read"},
     summary="Get a fax job and its status",
@@ -125,6 +133,9 @@ async def get_fax_status(request: Request[Any, Any, Any], job_id: str) -> FaxJob
 @get(
     "/fax",
     operation_id="list_faxes",
+    tags=["fax"],
+    security=SECURITY,
+    responses=errors(400, 401, 403),
     guards=[require_scope],
     opt={SCOPE_OPT: "fax:read"},
     summary="List fax jobs, newest first",

@@ -10,6 +10,7 @@ from litestar import Request, get, route
 from faxbot.server.auth import SCOPE_OPT, require_scope
 from faxbot.server.errors import ApiError
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
+from faxbot.server.openapi import SECURITY, errors
 from faxbot.server.runtime import Appliance
 
 READ_ONLY = {
@@ -37,6 +38,9 @@ def _known(appliance: Appliance, plugin_id: str) -> None:
 @get(
     "/plugins",
     operation_id="list_plugins",
+    tags=["plugins"],
+    security=SECURITY,
+    responses=errors(401, 403),
     guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="Plugins this appliance's artifact names",
@@ -49,6 +53,9 @@ async def list_plugins(request: Request[Any, Any, Any]) -> list[PluginSummary]:
 @get(
     "/plugins/{plugin_id:str}",
     operation_id="get_plugin",
+    tags=["plugins"],
+    security=SECURITY,
+    responses=errors(401, 403, 404),
     guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="A plugin's manifest and enabled state",
@@ -62,6 +69,9 @@ async def get_plugin(request: Request[Any, Any, Any], plugin_id: str) -> PluginD
 @get(
     "/plugins/{plugin_id:str}/config",
     operation_id="get_plugin_config",
+    tags=["plugins"],
+    security=SECURITY,
+    responses=errors(401, 403, 404),
     guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="A plugin's settings, secrets masked",
@@ -90,6 +100,9 @@ async def change_plugin_config(plugin_id: str) -> None:
 @get(
     "/plugin-registry",
     operation_id="get_plugin_registry",
+    tags=["plugins"],
+    security=SECURITY,
+    responses=errors(401, 403, 404),
     guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="The curated plugin registry",

@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 
 from faxbot.server.auth import SCOPE_OPT, require_scope
 from faxbot.server.models import ConfigSummary, Health
+from faxbot.server.openapi import SECURITY, errors
 from faxbot.server.runtime import Appliance
 
 
 @get(
     "/config",
     operation_id="get_config",
+    tags=["system"],
+    security=SECURITY,
+    responses=errors(401, 403),
     guards=[require_scope],
     opt={SCOPE_OPT: "admin:read"},
     summary="The running configuration's identity (no secrets)",
@@ -30,7 +35,7 @@ async def get_config(request: Request[Any, Any, Any]) -> ConfigSummary:
     )
 
 
-@get("/health/live", operation_id="health_live", summary="The process is up")
+@get("/health/live", operation_id="health_live", tags=["system"], summary="The process is up")
 async def health_live() -> Health:
     return Health(status="ok", checks={})
 
@@ -38,6 +43,10 @@ async def health_live() -> Health:
 @get(
     "/health/ready",
     operation_id="health_ready",
+    tags=["system"],
+    responses={
+        503: ResponseSpec(Health, description="Not ready: see checks.", generate_examples=False)
+    },
     summary="Artifact loaded, plugins started, storage and database reachable",
 )
 async def health_ready(request: Request[Any, Any, Any]) -> Response[Health]:

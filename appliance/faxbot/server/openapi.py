@@ -1,0 +1,103 @@
+"""What the route handlers declare for the OpenAPI spec beyond their types: the security
+schemes, the error responses, and the multipart body of POST /fax (which the handler streams
+itself, so Litestar cannot infer it). `faxbot codegen` turns handlers + these into the spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    Operation,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+)
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+
+from faxbot.server.models import ErrorBody
+
+API_VERSION = "3.0.0"
+SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}, {"BearerToken": []}]
+E164_PATTERN = r"^\+[1-9]\d{1,14}$"
+
+_DESCRIPTIONS = {
+    400: "Bad request: a missing or invalid field, number or cursor.",
+    401: "No API key, or an invalid or expired one.",
+    403: "The API key lacks the scope this operation needs.",
+    404: "No such resource.",
+    405: "Configuration is read-only.",
+    413: "The document is larger than the upload limit.",
+    415: "Not multipart/form-data, or a document that is neither PDF nor UTF-8 text.",
+    422: "An unreadable PDF, too many pages, or an Idempotency-Key reused for another fax.",
+    503: "The appliance is starting or has no transport running.",
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """Error responses, all with the `{"error", "details"}` body."""
+    return {
+        code: ResponseSpec(ErrorBody, description=_DESCRIPTIONS[code], generate_examples=False)
+        for code in codes
+    }
+
+
+@dataclass
+class SendFaxOperation(Operation):
+    """POST /fax: the multipart body the handler streams."""
+
+    def __post_init__(self) -> None:
+        form = Schema(
+            type=OpenAPIType.OBJECT,
+            required=["to", "file"],
+            properties={
+                "to": Schema(
+                    type=OpenAPIType.STRING,
+                    pattern=E164_PATTERN,
+                    description="The recipient, an E.164 number such as +12025550143.",
+                    examples=["+12025550143"],
+                ),
+                "file": Schema(
+                    type=OpenAPIType.STRING,
+                    format=OpenAPIFormat.BINARY,
+                    description="The document: a PDF, or UTF-8 plain text that is "
+                    "rendered to PDF. Judged by content, not by name or type.",
+                ),
+            },
+        )
+        self.request_body = RequestBody(
+            required=True,
+            content={"multipart/form-data": OpenAPIMediaType(schema=form)},
+            description="The fax to send.",
+        )
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Faxbot",
+        version=API_VERSION,
+        description="Send and receive faxes. Every operation except the health checks needs "
+        "an API key in `X-API-Key` or `Authorization: Bearer`.",
+        path="/openapi",
+        create_examples=False,
+        use_handler_docstrings=False,
+        components=Components(
+            security_schemes={
+                "ApiKey": SecurityScheme(
+                    type="apiKey",
+                    name="X-API-Key",
+                    security_scheme_in="header",
+                    description="An API token from `faxbot keys new`.",
+                ),
+                "BearerToken": SecurityScheme(
+                    type="http", scheme="bearer", description="The same token as a bearer token."
+                ),
+            }
+        ),
+    )
+
+
+__all__ = ["SECURITY", "Any", "SendFaxOperation", "errors", "openapi_config"]
