@@ -44,15 +44,15 @@ def _input_schema(operation: dict[str, Any]) -> dict[str, Any]:
     body = operation.get("requestBody", {}).get("content", {})
     for media in body.values():
         form = media.get("schema", {})
-        for name, schema in form.get("properties", {}).items():
-            schema = dict(schema)
-            if schema.get("format") == "binary":
-                schema = {
+        for name, declared in form.get("properties", {}).items():
+            argument = dict(declared)
+            if argument.get("format") == "binary":
+                argument = {
                     "type": "string",
                     "contentEncoding": "base64",
-                    "description": schema.get("description", "") + " Base64-encoded.",
+                    "description": argument.get("description", "") + " Base64-encoded.",
                 }
-            properties[name] = schema
+            properties[name] = argument
         required += form.get("required", [])
     return {
         "type": "object",
