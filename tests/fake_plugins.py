@@ -14,6 +14,7 @@ from faxbot.plugins.contract import (
     SendReceipt,
     SettingProblem,
     StatusUpdate,
+    manifest_from,
 )
 from faxbot.plugins.discovery import GROUP, PluginSource
 
@@ -41,18 +42,7 @@ def manifest(**overrides: Any) -> Manifest:
         "defaults": {"retries": 2},
     }
     raw.update(overrides)
-    return Manifest(
-        id=raw["id"],
-        name=raw["name"],
-        version=raw["version"],
-        description=raw["description"],
-        platform=raw["platform"],
-        categories=tuple(raw["categories"]),
-        capabilities=tuple(raw["capabilities"]),
-        config_schema=raw["config_schema"],
-        defaults=raw.get("defaults", {}),
-        raw=raw,
-    )
+    return manifest_from(raw)
 
 
 class FakeOutbound(Plugin):

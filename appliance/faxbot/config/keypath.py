@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 KeyPath = tuple[str | int, ...]
 
@@ -58,3 +60,23 @@ def matches(path: KeyPath, pattern: KeyPath) -> bool:
         want == got or (want == ANY_INDEX and isinstance(got, int))
         for want, got in zip(pattern, path, strict=False)
     )
+
+
+def walk(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
+    """Every node of a config tree with its path, parents before children."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from walk(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from walk(child, (*path, index))
+
+
+def leaves(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
+    """What a merge replaces whole: scalars, lists and empty mappings, with their paths."""
+    if isinstance(value, dict) and value:
+        for key, child in value.items():
+            yield from leaves(child, (*path, key))
+    else:
+        yield path, value

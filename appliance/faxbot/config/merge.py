@@ -13,7 +13,7 @@ from typing import Any
 
 from faxbot.config.diagnostics import Diagnostic, Mark, Severity
 from faxbot.config.fragments import Fragment
-from faxbot.config.keypath import KeyPath, format_path
+from faxbot.config.keypath import KeyPath, format_path, leaves, walk
 
 
 @dataclass(frozen=True)
@@ -57,22 +57,7 @@ def kind(value: Any) -> str:
 
 def subtree_paths(value: Any, path: KeyPath) -> Iterator[KeyPath]:
     """`path` and every path below it."""
-    yield path
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from subtree_paths(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from subtree_paths(child, (*path, index))
-
-
-def leaves(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
-    """Scalars, lists (replaced whole, so one leaf) and empty mappings below `path`."""
-    if isinstance(value, dict) and value:
-        for key, child in value.items():
-            yield from leaves(child, (*path, key))
-    else:
-        yield path, value
+    return (sub for sub, _ in walk(value, path))
 
 
 def _copy(value: Any) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from faxbot.config.keypath import KeyPath, format_path, parse_path
+from faxbot.config.keypath import KeyPath, format_path, leaves, parse_path
 
 SECTIONS = (
     "profile",
@@ -44,14 +44,6 @@ class Change:
     after: Any = None
 
 
-def _flatten(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
-    if isinstance(value, dict) and value:
-        for key, child in value.items():
-            yield from _flatten(child, (*path, key))
-    else:
-        yield path, value
-
-
 def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
@@ -65,8 +57,8 @@ def _secret_settings(artifact: dict[str, Any], slot: str) -> set[str]:
 def _diff_values(
     section: str, base: Any, head: Any, path: KeyPath, secret: Any
 ) -> Iterator[Change]:
-    before = dict(_flatten(base if base is not None else {}, path))
-    after = dict(_flatten(head if head is not None else {}, path))
+    before = dict(leaves(base if base is not None else {}, path))
+    after = dict(leaves(head if head is not None else {}, path))
     for key in sorted(set(before) | set(after), key=format_path):
         if before.get(key, ...) == after.get(key, ...):
             continue

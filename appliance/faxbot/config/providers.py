@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faxbot.config.diagnostics import Diagnostic
-from faxbot.config.keypath import KeyPath, matches
+from faxbot.config.keypath import KeyPath, matches, walk
 from faxbot.config.merge import Merged
 from faxbot.config.secrets import ReferenceError_, looks_like_reference, parse_reference
 from faxbot.config.structure import Locator, apply_defaults, did_you_mean, validate
@@ -37,21 +37,7 @@ def _deep_under(base: Any, top: Any) -> Any:
 
 
 def _strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            yield from _strings(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _strings(child, (*path, index))
-
-
-def _paths_in(value: Any, path: KeyPath) -> Iterator[KeyPath]:
-    yield path
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths_in(child, (*path, key))
+    return ((sub, node) for sub, node in walk(value, path) if isinstance(node, str))
 
 
 def check_providers(
@@ -142,7 +128,7 @@ def _check_settings(
     if not isinstance(given, dict):
         return
     settings = _deep_under(copy.deepcopy(dict(manifest.defaults)), given)
-    for path in _paths_in(settings, prefix):
+    for path, _ in walk(settings, prefix):
         if path != prefix and _get(given, path[len(prefix) :]) is _ABSENT:
             result.defaulted[path] = f"plugin {plugin.id} defaults"
     filled: list[KeyPath] = []
@@ -217,20 +203,10 @@ _ABSENT = object()
 def _expand(settings: Any, prefix: KeyPath, patterns: set[KeyPath]) -> list[KeyPath]:
     """The concrete paths in `settings` that secret patterns (with `*` for list items) name."""
     found = []
-    for path, _ in _walk(settings, prefix):
+    for path, _ in walk(settings, prefix):
         if any(len(path) == len(p) and matches(path, p) for p in patterns):
             found.append(path)
     return found
-
-
-def _walk(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
-    yield path, value
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _walk(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _walk(child, (*path, index))
 
 
 def _get(data: Any, rel: KeyPath) -> Any:

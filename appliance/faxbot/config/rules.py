@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from faxbot.catalog import load_catalog
 from faxbot.config.diagnostics import Diagnostic
-from faxbot.config.keypath import KeyPath
+from faxbot.config.keypath import KeyPath, walk
 from faxbot.config.merge import Merged
 from faxbot.config.secrets import (
     ReferenceError_,
@@ -101,14 +101,7 @@ def check_plain_values(data: dict[str, Any], merged: Merged) -> Iterator[Diagnos
 
 
 def _strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            yield from _strings(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _strings(child, (*path, index))
+    return ((sub, node) for sub, node in walk(value, path) if isinstance(node, str))
 
 
 def _has_userinfo(url: str) -> bool:

@@ -53,9 +53,8 @@ class Manifest:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
-def load_manifest(package: str, filename: str = "manifest.json") -> Manifest:
-    """Read a plugin's manifest shipped as package data. Shape is checked by discovery."""
-    raw = json.loads(resources.files(package).joinpath(filename).read_text("utf-8"))
+def manifest_from(raw: Mapping[str, Any]) -> Manifest:
+    """A Manifest from its JSON form. Its shape is checked by discovery, not here."""
     return Manifest(
         id=raw["id"],
         name=raw["name"],
@@ -73,6 +72,11 @@ def load_manifest(package: str, filename: str = "manifest.json") -> Manifest:
         ui=raw.get("ui", {}),
         raw=raw,
     )
+
+
+def load_manifest(package: str, filename: str = "manifest.json") -> Manifest:
+    """Read a plugin's manifest shipped as package data."""
+    return manifest_from(json.loads(resources.files(package).joinpath(filename).read_text("utf-8")))
 
 
 @dataclass(frozen=True)
@@ -194,4 +198,5 @@ __all__ = [
     "TransportError",
     "implements",
     "load_manifest",
+    "manifest_from",
 ]

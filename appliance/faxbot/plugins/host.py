@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faxbot.config.keypath import KeyPath, format_path, matches, parse_path
+from faxbot.config.keypath import format_path, matches, parse_path, walk
 from faxbot.config.secrets import SecretUnavailable, parse_reference, resolve
 from faxbot.plugins.contract import START_FAIL_SECONDS, START_WARN_SECONDS, Deps, Plugin
 from faxbot.plugins.discovery import InstalledPlugin, PluginLoadError, PluginSource
@@ -60,24 +60,13 @@ def check_pins(artifact: Mapping[str, Any], source: PluginSource) -> dict[str, I
     return found
 
 
-def _walk(value: Any, path: KeyPath) -> list[tuple[KeyPath, Any]]:
-    found = [(path, value)]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _walk(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _walk(child, (*path, index))
-    return found
-
-
 def resolve_settings(
     settings: Mapping[str, Any], secret_settings: list[str], env: Mapping[str, str], where: str
 ) -> dict[str, Any]:
     """A copy of `settings` with each secret reference replaced by its value."""
     resolved = copy.deepcopy(dict(settings))
     patterns = [parse_path(p) for p in secret_settings]
-    for path, value in _walk(resolved, ()):
+    for path, value in list(walk(resolved)):
         if not path or not isinstance(value, str):
             continue
         if not any(len(path) == len(p) and matches(path, p) for p in patterns):
