@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from faxbot_codegen import mcp, spec
+from faxbot_codegen import mcp, node_sdk, python_sdk, spec
 from faxbot_codegen.outputs import Outputs
 
 Generator = Callable[[dict[str, Any], Outputs], None]
@@ -21,7 +21,12 @@ def _mcp(built: dict[str, Any], outputs: Outputs) -> None:
 
 
 def generators() -> dict[str, Generator]:
-    return {"openapi": _spec, "mcp": _mcp}
+    return {
+        "openapi": _spec,
+        "mcp": _mcp,
+        "python": python_sdk.generate,
+        "node": node_sdk.generate,
+    }
 
 
 def generate_all(only: set[str] | None = None) -> Outputs:

@@ -3,9 +3,11 @@ OpenAPI spec and the SDKs are generated from."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+JobStatus = Literal["queued", "in_progress", "SUCCESS", "FAILED"]  # the v2 values
 
 
 class FaxJob(msgspec.Struct, kw_only=True):
@@ -13,7 +15,7 @@ class FaxJob(msgspec.Struct, kw_only=True):
 
     id: str
     to: str
-    status: str  # queued | in_progress | SUCCESS | FAILED
+    status: JobStatus
     pages: int
     error: str | None
     backend: str

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, Parameter
 
 from faxbot.documents.kinds import DocumentError, UnsupportedDocument
 from faxbot.documents.prepare import TooManyPages, prepare
@@ -65,7 +65,7 @@ def valid_number(raw: str | None) -> str:
 async def send_fax(
     request: Request[Any, Any, Any],
     idempotency_key: Annotated[
-        str | None, Parameter(header="Idempotency-Key", max_length=255, required=False)
+        str | None, HeaderParameter(name="Idempotency-Key", max_length=255, required=False)
     ] = None,
 ) -> FaxJob:
     appliance = appliance_of(request)
@@ -118,12 +118,12 @@ async def send_fax(
     operation_id="get_fax_status",
     tags=["fax"],
     security=SECURITY,
-    responses=errors(401, 403, 404),
+    responses=errors(400, 401, 403, 404),
     guards=[require_scope],
     opt={SCOPE_OPT: "fax:read"},
     summary="Get a fax job and its status",
 )
-async def get_fax_status(request: Request[Any, Any, Any], job_id: str) -> FaxJob:
+async def get_fax_status(request: Request[Any, Any, Any], job_id: FromPath[str]) -> FaxJob:
     job = await appliance_of(request).job_view(job_id)
     if job is None:
         raise ApiError(404, f"no fax job with id {job_id[:64]!r}", {"id": job_id[:64]})

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, route
+from litestar.params import FromPath
 
 from faxbot.server.auth import SCOPE_OPT, require_scope
 from faxbot.server.errors import ApiError
@@ -55,12 +56,12 @@ async def list_plugins(request: Request[Any, Any, Any]) -> list[PluginSummary]:
     operation_id="get_plugin",
     tags=["plugins"],
     security=SECURITY,
-    responses=errors(401, 403, 404),
+    responses=errors(400, 401, 403, 404),
     guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="A plugin's manifest and enabled state",
 )
-async def get_plugin(request: Request[Any, Any, Any], plugin_id: str) -> PluginDetail:
+async def get_plugin(request: Request[Any, Any, Any], plugin_id: FromPath[str]) -> PluginDetail:
     appliance = _appliance(request)
     _known(appliance, plugin_id)
     return appliance.plugin_detail(plugin_id)
@@ -71,12 +72,14 @@ async def get_plugin(request: Request[Any, Any, Any], plugin_id: str) -> PluginD
     operation_id="get_plugin_config",
     tags=["plugins"],
     security=SECURITY,
-    responses=errors(401, 403, 404),
+    responses=errors(400, 401, 403, 404),
     guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="A plugin's settings, secrets masked",
 )
-async def get_plugin_config(request: Request[Any, Any, Any], plugin_id: str) -> PluginConfig:
+async def get_plugin_config(
+    request: Request[Any, Any, Any], plugin_id: FromPath[str]
+) -> PluginConfig:
     appliance = _appliance(request)
     _known(appliance, plugin_id)
     return appliance.plugin_config(plugin_id)
@@ -88,7 +91,7 @@ async def get_plugin_config(request: Request[Any, Any, Any], plugin_id: str) -> 
     include_in_schema=False,
     status_code=405,
 )
-async def change_plugin_config(plugin_id: str) -> None:
+async def change_plugin_config(plugin_id: FromPath[str]) -> None:
     raise ApiError(
         405,
         "configuration is read-only: this appliance runs a compiled artifact",

@@ -1,0 +1,289 @@
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+
+import { ConnectionError, errorFor } from "./errors.js";
+import {
+  operations,
+  type OperationId,
+  type OperationRequests,
+  type OperationResponses,
+  type OperationSpec,
+} from "./generated/operations.js";
+import type { FaxJob, FaxJobPage } from "./generated/types.js";
+import { backoffMs, isRetryableStatus, MAX_RETRY_AFTER_MS, retryAfterMs, sleep } from "./retry.js";
+
+export interface FaxbotOptions {
+  /** Where the appliance's REST API answers, e.g. `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  /** A token from `faxbot keys new`, sent as `X-API-Key`. */
+  apiKey: string;
+  /** How long one attempt may take, response body included. */
+  timeoutMs?: number | undefined;
+  /** How many times a failed request is tried again (network errors, 408, 429, 5xx). */
+  maxRetries?: number | undefined;
+}
+
+/** A document to fax: a file path, its bytes, or a Blob (a File keeps its name). */
+export type FaxDocument = string | Uint8Array | Blob;
+
+export interface SendFaxOptions {
+  /** The same key for the same fax makes one job however often it is sent; generated when
+   * left out, and reused on every retry of the call. */
+  idempotencyKey?: string | undefined;
+}
+
+export interface ListFaxesOptions {
+  /** Jobs per page, 1-200 (the appliance's default is 50). */
+  limit?: number | undefined;
+}
+
+export interface ListFaxesPageOptions extends ListFaxesOptions {
+  /** `next_cursor` of the previous page; left out for the first page. */
+  cursor?: string | null | undefined;
+}
+
+/** The arguments of `request(id, ...)`: none for an operation that takes nothing. */
+export type RequestArgs<Id extends OperationId> = {} extends OperationRequests[Id]
+  ? [params?: OperationRequests[Id]]
+  : [params: OperationRequests[Id]];
+
+/** The parts of any operation's request, as the generic code below sees them. */
+interface RequestParts {
+  path?: Record<string, string>;
+  query?: Record<string, string | number | boolean | null | undefined>;
+  header?: Record<string, string | null | undefined>;
+  body?: Record<string, unknown>;
+}
+
+/** One answered attempt, its body read in full. */
+interface Answer {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Blob;
+}
+
+const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+const IDEMPOTENCY_KEY = "Idempotency-Key";
+
+export class Faxbot {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly #apiKey: string;
+
+  constructor({ baseUrl, apiKey, timeoutMs = 30_000, maxRetries = 3 }: FaxbotOptions) {
+    if (!/^https?:\/\//.test(baseUrl ?? "")) {
+      throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
+    }
+    if (typeof apiKey !== "string" || apiKey === "") {
+      throw new TypeError("apiKey is required: a token from `faxbot keys new`");
+    }
+    if (!(timeoutMs > 0)) {
+      throw new TypeError(`timeoutMs must be positive, got ${timeoutMs}`);
+    }
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+      throw new TypeError(`maxRetries must be a whole number >= 0, got ${maxRetries}`);
+    }
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#apiKey = apiKey;
+    this.timeoutMs = timeoutMs;
+    this.maxRetries = maxRetries;
+  }
+
+  /** Queue a fax to `to` (E.164, e.g. `+12025550143`); resolves with the job, durable on the
+   * appliance. */
+  async sendFax(to: string, file: FaxDocument, options: SendFaxOptions = {}): Promise<FaxJob> {
+    return this.request("send_fax", {
+      header: { [IDEMPOTENCY_KEY]: options.idempotencyKey ?? randomUUID() },
+      body: { to, file: await documentBlob(file) },
+    });
+  }
+
+  getFaxStatus(id: string): Promise<FaxJob> {
+    return this.request("get_fax_status", { path: { job_id: id } });
+  }
+
+  /** One page of jobs, newest first; pass its `next_cursor` as `cursor` for the next. */
+  listFaxesPage({ limit, cursor }: ListFaxesPageOptions = {}): Promise<FaxJobPage> {
+    return this.request("list_faxes", { query: { limit, cursor } });
+  }
+
+  /** Every job, newest first, fetching page after page as the loop asks for more. */
+  async *listFaxes({ limit }: ListFaxesOptions = {}): AsyncGenerator<FaxJob, void, undefined> {
+    let cursor: string | null = null;
+    do {
+      const page: FaxJobPage = await this.listFaxesPage({ limit, cursor });
+      yield* page.items;
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+  }
+
+  /** Any operation of the API by its operationId, typed from the OpenAPI spec, e.g.
+   * `request("get_plugin", { path: { plugin_id: "test" } })`. */
+  async request<Id extends OperationId>(
+    id: Id,
+    ...[params]: RequestArgs<Id>
+  ): Promise<OperationResponses[Id]> {
+    const operation: OperationSpec = operations[id];
+    const parts = (params ?? {}) as RequestParts;
+    const url = this.#url(id, operation, parts);
+    const headers = new Headers({ "X-API-Key": this.#apiKey, Accept: "application/json" });
+    for (const name of operation.headerParams) {
+      const value = parts.header?.[name];
+      if (value !== undefined && value !== null) {
+        headers.set(name, value);
+      }
+    }
+    if (operation.headerParams.includes(IDEMPOTENCY_KEY) && !headers.has(IDEMPOTENCY_KEY)) {
+      headers.set(IDEMPOTENCY_KEY, randomUUID());
+    }
+    // A POST is tried again only with an Idempotency-Key: the appliance may have acted on
+    // the first attempt, and the key makes the second one return that job.
+    const retryable = IDEMPOTENT_METHODS.has(operation.method) || headers.has(IDEMPOTENCY_KEY);
+    const answer = await this.#send(operation.method, url, headers, retryable, () =>
+      encodeBody(operation.body, parts.body),
+    );
+    return (await decode(operation.response, answer)) as OperationResponses[Id];
+  }
+
+  #url(id: string, operation: OperationSpec, parts: RequestParts): URL {
+    let path = operation.path;
+    for (const name of operation.pathParams) {
+      const value = parts.path?.[name];
+      if (typeof value !== "string" || value === "") {
+        throw new TypeError(`${id}: the path parameter ${name} is required`);
+      }
+      path = path.replace(`{${name}}`, encodeURIComponent(value));
+    }
+    const url = new URL(this.baseUrl + path);
+    for (const name of operation.queryParams) {
+      const value = parts.query?.[name];
+      if (value !== undefined && value !== null) {
+        url.searchParams.set(name, String(value));
+      }
+    }
+    return url;
+  }
+
+  async #send(
+    method: string,
+    url: URL,
+    headers: Headers,
+    retryable: boolean,
+    body: () => FormData | string | undefined,
+  ): Promise<Answer> {
+    for (let attempt = 0; ; attempt += 1) {
+      const mayRetry = retryable && attempt < this.maxRetries;
+      let answer: Answer;
+      try {
+        const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.timeoutMs) };
+        const payload = body();
+        if (payload !== undefined) {
+          init.body = payload;
+        }
+        const response = await fetch(url, init);
+        // Read the whole body under the same timeout: a connection dropped halfway is a
+        // network error like any other, and is retried like one.
+        answer = {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+          body: await response.blob(),
+        };
+      } catch (error) {
+        if (mayRetry) {
+          await sleep(backoffMs(attempt));
+          continue;
+        }
+        throw new ConnectionError(
+          `${method} ${url.origin}${url.pathname}: ${reason(error, this.timeoutMs)}` +
+            ` (${attempt + 1} attempt${attempt === 0 ? "" : "s"})`,
+          null,
+          { attempts: attempt + 1 },
+          { cause: error },
+        );
+      }
+      if (answer.status < 300) {
+        return answer;
+      }
+      if (mayRetry && isRetryableStatus(answer.status)) {
+        const asked = retryAfterMs(answer.headers.get("retry-after"));
+        if (asked === undefined || asked <= MAX_RETRY_AFTER_MS) {
+          await sleep(asked ?? backoffMs(attempt));
+          continue;
+        }
+      }
+      throw errorFor(answer.status, parseJson(await answer.body.text()), answer.statusText);
+    }
+  }
+}
+
+async function documentBlob(file: FaxDocument): Promise<Blob> {
+  if (typeof file === "string") {
+    return new File([await readFile(file)], basename(file));
+  }
+  if (file instanceof Blob) {
+    return file;
+  }
+  if (file instanceof Uint8Array) {
+    return new Blob([file]);
+  }
+  throw new TypeError("file must be a path, a Uint8Array (or Buffer) or a Blob");
+}
+
+function encodeBody(
+  kind: OperationSpec["body"],
+  body: Record<string, unknown> | undefined,
+): FormData | string | undefined {
+  if (kind === null || body === undefined) {
+    return undefined;
+  }
+  if (kind === "json") {
+    return JSON.stringify(body);
+  }
+  const form = new FormData();
+  for (const [name, value] of Object.entries(body)) {
+    if (value instanceof Blob) {
+      form.append(name, value, value instanceof File ? value.name : "document");
+    } else if (value !== undefined && value !== null) {
+      form.append(name, String(value));
+    }
+  }
+  return form;
+}
+
+async function decode(kind: OperationSpec["response"], answer: Answer): Promise<unknown> {
+  if (kind === "binary") {
+    return answer.body;
+  }
+  if (kind === "empty") {
+    return undefined;
+  }
+  return JSON.parse(await answer.body.text()) as unknown;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function reason(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && error.name === "TimeoutError") {
+    return `no response within ${timeoutMs} ms`;
+  }
+  // fetch says only "fetch failed"; what happened (ECONNREFUSED, "other side closed") is in
+  // its cause.
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return typeof code === "string" && !cause.message.includes(code)
+      ? `${cause.message} (${code})`
+      : cause.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

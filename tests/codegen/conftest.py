@@ -1,0 +1,64 @@
+"""Real appliances for the contract tests: `faxbot serve` on loopback, built like
+tests/server's, with what the error statuses need: a small upload limit, a key holding no
+scope an implemented operation needs, and an appliance that has no registry and lost its
+storage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faxbot.keys import new_key, token_sha256
+
+from tests.server import conftest as server
+from tests.server.conftest import ALL_SCOPES, FAXBOT, Appliance, build
+
+UPLOAD_LIMIT = 65536  # small, so that the 413s need no 10 MB uploads
+SCOPES = {"admin": ALL_SCOPES, "reader": ["fax:read"]}  # the keys build() makes
+
+
+def contract_appliance(root: Path) -> Appliance:
+    """build() with UPLOAD_LIMIT and a third key, `outsider`, whose only scope (inbound:list)
+    no implemented operation needs: the fax:read operations' 403 (reader holds fax:read)."""
+    running = build(root, extra=f"appliance:\n  limits:\n    upload_max_bytes: {UPLOAD_LIMIT}\n")
+    outsider = new_key("outsider", ["inbound:list"])
+    entries = [
+        {"id": name, "sha256": token_sha256(token), "scopes": SCOPES[name]}
+        for name, token in running.tokens.items()
+    ]
+    # A later fragment replaces the list whole, so it repeats build()'s keys. JSON is YAML.
+    (root / "config.d" / "95-contract-keys.yaml").write_text(
+        json.dumps({"api_keys": [*entries, outsider.entry]}), encoding="utf-8"
+    )
+    subprocess.run([FAXBOT, "config", "compile"], cwd=root, check=True, capture_output=True)
+    running.tokens["outsider"] = outsider.token
+    return running
+
+
+@pytest.fixture(scope="module")
+def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    running = contract_appliance(tmp_path_factory.mktemp("contract"))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def degraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    """No plugin registry (GET /plugin-registry: 404) and its document storage gone after
+    start (GET /health/ready: 503)."""
+    running = build(tmp_path_factory.mktemp("degraded"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server, "REPO", running.root)  # start() serves REPO/registry/...: absent
+        running.start()
+    try:
+        shutil.rmtree(running.data_dir / "documents")
+        yield running
+    finally:
+        running.stop()
