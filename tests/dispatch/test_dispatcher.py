@@ -71,7 +71,7 @@ async def run(
     tmp_path: Path,
     transport: Plugin,
     prepare: Callable[[JobStore], Any] | None = None,
-    seconds: float = 1.5,
+    seconds: float = 15.0,
 ) -> tuple[JobStore, Job]:
     engine = open_engine(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
     migrate(engine)
