@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from faxbot_client import Faxbot, FaxJob
 
-from tests.server.conftest import Appliance, build
+from tests.server.conftest import Appliance, appliance
+
+__all__ = ["appliance"]  # the real `faxbot serve` fixture, shared with tests/server
 
 TO = "+12025550143"
-
-
-@pytest.fixture
-def appliance(tmp_path: Path) -> Iterator[Appliance]:
-    running = build(tmp_path)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
