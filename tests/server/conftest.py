@@ -158,4 +158,4 @@ def one_page_pdf() -> bytes:
     return bytes(pdf.output())
 
 
-__all__ = ["Appliance", "build", "free_port", "ledger", "one_page_pdf", "os"]
+__all__ = ["Appliance", "build", "free_port", "ledger", "one_page_pdf"]

@@ -5,7 +5,6 @@ itself, so Litestar cannot infer it). `faxbot codegen` turns handlers + these in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import (
@@ -100,4 +99,4 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-__all__ = ["SECURITY", "Any", "SendFaxOperation", "errors", "openapi_config"]
+__all__ = ["SECURITY", "SendFaxOperation", "errors", "openapi_config"]
