@@ -76,6 +76,7 @@ async def run(
     engine = open_engine(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
     migrate(engine)
     writer = Writer(engine)
+    writer.open()
     store = JobStore(engine, writer)
     await store.create(
         job_id="job1",
@@ -101,7 +102,7 @@ async def run(
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     final = store.get("job1")
-    writer.close()
+    await writer.close()
     engine.dispose()
     assert final is not None
     return store, final

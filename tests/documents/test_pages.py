@@ -1,5 +1,6 @@
-"""count_pages() counts with pypdf and turns every way a PDF can be unreadable into a
-DocumentError, without a Python warning escaping (pytest runs with warnings as errors)."""
+"""count_pages() counts with PDFium, from bytes or a file, and turns every way a PDF can be
+unreadable into a DocumentError, without a Python warning escaping (pytest runs with warnings
+as errors)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from tests.documents.samples import empty_pdf_bytes, encrypted_pdf_bytes, pdf_by
 
 
 def pages_of(tmp_path: Path, data: bytes) -> int:
+    """Counted from memory and from a file; both must agree."""
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    return count_pages(path)
+    from_file = count_pages(path)
+    assert count_pages(data) == from_file
+    return from_file
 
 
 @pytest.mark.parametrize("pages", [1, 3])
@@ -28,8 +32,18 @@ def test_a_pdf_after_leading_garbage_is_counted(tmp_path: Path) -> None:
     assert pages_of(tmp_path, b"garbage from a mail gateway\n" * 30 + pdf_bytes(3)) == 3
 
 
-def test_a_pdf_without_pages_counts_zero(tmp_path: Path) -> None:
-    assert pages_of(tmp_path, empty_pdf_bytes()) == 0
+def test_a_pdf_without_pages_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match=r"^not a readable PDF: .* or has no pages$"):
+        pages_of(tmp_path, empty_pdf_bytes())
+
+
+def test_an_earlier_password_failure_is_not_blamed_on_the_next_document(tmp_path: Path) -> None:
+    # PDFium leaves its last error code in place on some failures
+    with pytest.raises(DocumentError, match="password"):
+        pages_of(tmp_path, encrypted_pdf_bytes(user_password="secret"))
+    with pytest.raises(DocumentError) as caught:
+        pages_of(tmp_path, empty_pdf_bytes())
+    assert "password" not in str(caught.value)
 
 
 def test_an_empty_user_password_opens_without_asking(tmp_path: Path) -> None:
@@ -37,8 +51,18 @@ def test_an_empty_user_password_opens_without_asking(tmp_path: Path) -> None:
 
 
 def test_a_password_protected_pdf_is_unreadable(tmp_path: Path) -> None:
-    with pytest.raises(DocumentError, match=r"not a readable PDF: .*password"):
+    with pytest.raises(DocumentError, match=r"not a readable PDF: it is encrypted with a password"):
         pages_of(tmp_path, encrypted_pdf_bytes(user_password="secret"))
+
+
+def test_many_threads_can_count_at_once(tmp_path: Path) -> None:
+    # PDFium is not thread-safe; count_pages serializes calls into it
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = [pdf_bytes(n % 5 + 1) for n in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        counted = list(pool.map(count_pages, documents))
+    assert counted == [n % 5 + 1 for n in range(40)]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""prepare() turns an upload into the job's PDF, or refuses it and leaves nothing behind."""
+"""prepare() turns an upload, in memory or in a file, into the job's PDF, or refuses it; it
+never writes or removes a file."""
 
 from __future__ import annotations
 
@@ -20,86 +21,92 @@ from tests.documents.samples import (
 )
 
 
-@pytest.fixture
-def upload(tmp_path: Path) -> Path:
-    return tmp_path / "upload.tmp"
-
-
-@pytest.fixture
-def out_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "jobs"
+@pytest.fixture(params=["memory", "file"])
+def source(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    """Makes the upload as the appliance holds it: bytes, or a file it was spilled to."""
+    folder = tmp_path / "incoming"
     folder.mkdir()
-    return folder
+
+    def make(data: bytes) -> bytes | Path:
+        if request.param == "memory":
+            return data
+        path = folder / "upload.part"
+        path.write_bytes(data)
+        return path
+
+    return make
 
 
-def test_a_pdf_is_kept_byte_for_byte(upload: Path, out_dir: Path) -> None:
+def files_under(tmp_path: Path) -> list[str]:
+    return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_a_pdf_is_kept_byte_for_byte(source: object, tmp_path: Path) -> None:
     data = b"%leading bytes\n" + pdf_bytes(3)
-    upload.write_bytes(data)
-    result = prepare(upload, out_dir / "job.pdf", max_pages=10)
-    assert result == PreparedDocument(kind=DocumentKind.PDF, pages=3, size=len(data), path=upload)
-    assert upload.read_bytes() == data  # the upload is only read, and sent as it is
-    assert list(out_dir.iterdir()) == []  # no copy
-
-
-def test_text_is_rendered_and_counted(upload: Path, out_dir: Path) -> None:
-    _, rows = grid("letter")
-    upload.write_text("\n".join(f"{GREEK} {n}" for n in range(rows * 2 + 1)), encoding="utf-8")
-    pdf_out = out_dir / "job.pdf"
-    result = prepare(upload, pdf_out, max_pages=10)
-    assert (result.kind, result.pages, result.size, result.path) == (
-        DocumentKind.TEXT,
-        3,
-        pdf_out.stat().st_size,
-        pdf_out,
+    upload = source(data)  # type: ignore[operator]
+    before = files_under(tmp_path)
+    result = prepare(upload, max_pages=10)
+    assert result == PreparedDocument(
+        kind=DocumentKind.PDF, pages=3, size=len(data), content=upload
     )
-    assert judge(pdf_out) is DocumentKind.PDF
-    assert f"{GREEK} 0" in pdf_text(pdf_out.read_bytes())[0]
-    assert sorted(p.name for p in out_dir.iterdir()) == ["job.pdf"]
+    assert files_under(tmp_path) == before  # no copy, nothing written
+    if isinstance(upload, Path):
+        assert upload.read_bytes() == data  # only read
 
 
-def test_the_byte_order_mark_is_not_printed(upload: Path, out_dir: Path) -> None:
-    upload.write_bytes("\ufeffHello".encode())
-    prepare(upload, out_dir / "job.pdf", max_pages=1)
-    [page] = pdf_text((out_dir / "job.pdf").read_bytes())
+def test_text_is_rendered_and_counted(source: object, tmp_path: Path) -> None:
+    _, rows = grid("letter")
+    text = "\n".join(f"{GREEK} {n}" for n in range(rows * 2 + 1))
+    upload = source(text.encode())  # type: ignore[operator]
+    before = files_under(tmp_path)
+    result = prepare(upload, max_pages=10)
+    assert isinstance(result.content, bytes)
+    assert (result.kind, result.pages, result.size) == (DocumentKind.TEXT, 3, len(result.content))
+    assert judge(result.content) is DocumentKind.PDF
+    assert f"{GREEK} 0" in pdf_text(result.content)[0]
+    assert files_under(tmp_path) == before  # rendered in memory
+
+
+def test_the_byte_order_mark_is_not_printed() -> None:
+    result = prepare("\ufeffHello".encode(), max_pages=1)
+    assert isinstance(result.content, bytes)
+    [page] = pdf_text(result.content)
     assert page.strip() == "Hello"
 
 
-def test_text_can_be_rendered_on_a4(upload: Path, out_dir: Path) -> None:
-    upload.write_text("Hello", encoding="utf-8")
-    prepare(upload, out_dir / "job.pdf", max_pages=1, paper="a4")
-    assert b"/MediaBox [0 0 595.28 841.89]" in (out_dir / "job.pdf").read_bytes()
+def test_text_can_be_rendered_on_a4() -> None:
+    result = prepare(b"Hello", max_pages=1, paper="a4")
+    assert isinstance(result.content, bytes)
+    assert b"/MediaBox [0 0 595.28 841.89]" in result.content
 
 
-def test_too_many_pages_in_a_pdf(upload: Path, out_dir: Path) -> None:
-    upload.write_bytes(pdf_bytes(3))
+def test_too_many_pages_in_a_pdf(source: object) -> None:
     with pytest.raises(TooManyPages) as caught:
-        prepare(upload, out_dir / "job.pdf", max_pages=2)
+        prepare(source(pdf_bytes(3)), max_pages=2)  # type: ignore[operator]
     assert str(caught.value) == (
         "the document has 3 pages; the limit is 2 (appliance.limits.max_pages)"
     )
     assert (caught.value.pages, caught.value.max_pages) == (3, 2)
-    assert list(out_dir.iterdir()) == []
 
 
 def test_too_many_pages_of_text_are_refused_before_drawing(
-    upload: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     drawn: list[int] = []
 
-    def render(pages: list[Page], out: Path, *, paper: str) -> None:
+    def render(pages: list[Page], *, paper: str) -> bytes:
         drawn.append(len(pages))
+        return b""
 
     monkeypatch.setattr(prepare_module, "render", render)
-    upload.write_text("x\n" * 10_000, encoding="utf-8")  # 20 kB of text, 167 pages
+    text = b"x\n" * 10_000  # 20 kB of text, 167 pages
     with pytest.raises(TooManyPages, match="the document has 167 pages; the limit is 50 "):
-        prepare(upload, out_dir / "job.pdf", max_pages=50)
+        prepare(text, max_pages=50)
     assert drawn == []
-    assert list(out_dir.iterdir()) == []
 
 
-def test_exactly_the_limit_is_accepted(upload: Path, out_dir: Path) -> None:
-    upload.write_bytes(pdf_bytes(3))
-    assert prepare(upload, out_dir / "job.pdf", max_pages=3).pages == 3
+def test_exactly_the_limit_is_accepted(source: object) -> None:
+    assert prepare(source(pdf_bytes(3)), max_pages=3).pages == 3  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(
@@ -111,34 +118,29 @@ def test_exactly_the_limit_is_accepted(upload: Path, out_dir: Path) -> None:
         (b"", DocumentError, "empty"),
         (b"nul\x00byte", UnsupportedDocument, "NUL"),
         (pdf_bytes(2)[:700], DocumentError, "not a readable PDF"),
-        (empty_pdf_bytes(), DocumentError, "no pages"),
+        (empty_pdf_bytes(), DocumentError, "has no pages"),
     ],
     ids=["png", "random", "latin1", "empty", "nul", "truncated-pdf", "zero-pages"],
 )
-def test_a_refused_upload_leaves_nothing_behind(
-    upload: Path, out_dir: Path, data: bytes, error: type[DocumentError], message: str
+def test_a_refused_upload_is_named_and_nothing_is_written(
+    source: object, tmp_path: Path, data: bytes, error: type[DocumentError], message: str
 ) -> None:
-    upload.write_bytes(data)
+    upload = source(data)  # type: ignore[operator]
+    before = files_under(tmp_path)
     with pytest.raises(error, match=message):
-        prepare(upload, out_dir / "job.pdf", max_pages=10)
-    assert list(out_dir.iterdir()) == []
+        prepare(upload, max_pages=10)
+    assert files_under(tmp_path) == before
 
 
-def test_a_failure_while_rendering_leaves_nothing_behind(
-    upload: Path, out_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def render(pages: list[Page], out: Path, *, paper: str) -> None:
-        out.write_bytes(b"%PDF-1.4 half a file")
-        raise OSError("disk full")
+def test_a_failure_while_rendering_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def render(pages: list[Page], *, paper: str) -> bytes:
+        raise OSError("out of memory for the font")
 
     monkeypatch.setattr(prepare_module, "render", render)
-    upload.write_text("hello", encoding="utf-8")
-    with pytest.raises(OSError, match="disk full"):
-        prepare(upload, out_dir / "job.pdf", max_pages=10)
-    assert list(out_dir.iterdir()) == []
+    with pytest.raises(OSError, match="out of memory for the font"):
+        prepare(b"hello", max_pages=10)
 
 
-def test_a_limit_below_one_is_a_programming_error(upload: Path, out_dir: Path) -> None:
-    upload.write_bytes(pdf_bytes(1))
+def test_a_limit_below_one_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="max_pages must be at least 1"):
-        prepare(upload, out_dir / "job.pdf", max_pages=0)
+        prepare(pdf_bytes(1), max_pages=0)

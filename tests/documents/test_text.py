@@ -34,9 +34,9 @@ LONG_WORD = "".join(string.ascii_letters[(i * 7) % 52] + str(i % 10) for i in ra
 
 
 def rendered(tmp_path: Path, text: str, paper: str = "letter") -> bytes:
-    out = tmp_path / "out.pdf"
-    text_to_pdf(text, out, paper=paper)
-    return out.read_bytes()
+    pdf = text_to_pdf(text, paper=paper)
+    assert list(tmp_path.iterdir()) == []  # rendered in memory: no file anywhere
+    return pdf
 
 
 def test_every_glyph_has_the_width_the_layout_assumes() -> None:
@@ -132,10 +132,9 @@ def test_a_500_character_line_wraps_and_keeps_every_character(tmp_path: Path) ->
 def test_a_long_text_fills_several_pages(tmp_path: Path) -> None:
     _, rows = grid("letter")
     lines = [f"line {n}" for n in range(1, rows * 3 + 2)]
-    out = tmp_path / "long.pdf"
-    text_to_pdf("\n".join(lines), out)
-    assert count_pages(out) == 4
-    pages = pdf_text(out.read_bytes())
+    pdf = rendered(tmp_path, "\n".join(lines))
+    assert count_pages(pdf) == 4
+    pages = pdf_text(pdf)
     assert f"line {rows}" in pages[0].splitlines()
     assert f"line {rows + 1}" in pages[1].splitlines()
     assert pages[3].split() == ["line", str(rows * 3 + 1)]
@@ -148,9 +147,7 @@ def test_form_feeds_make_pages_in_the_pdf(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("paper", "size"), [("letter", (612, 792)), ("a4", (595.28, 841.89))])
 def test_the_page_has_the_paper_size(tmp_path: Path, paper: str, size: tuple[float, float]) -> None:
-    out = tmp_path / "out.pdf"
-    text_to_pdf("hello", out, paper=paper)
-    box = PdfReader(out).pages[0].mediabox
+    box = PdfReader(io.BytesIO(rendered(tmp_path, "hello", paper))).pages[0].mediabox
     assert (float(box.width), float(box.height)) == pytest.approx(size, abs=0.01)
 
 
@@ -169,5 +166,4 @@ def test_a_missing_font_names_the_package_to_install(
 ) -> None:
     monkeypatch.setattr(text_module, "FONT_DIRS", (tmp_path / "nowhere",))
     with pytest.raises(DocumentError, match="fonts-dejavu-core"):
-        text_to_pdf("hello", tmp_path / "out.pdf")
-    assert not (tmp_path / "out.pdf").exists()
+        text_to_pdf("hello")

@@ -13,7 +13,7 @@ import pytest
 from faxbot.plugins.contract import Deps, FaxStatus, OutboundFax, TransportError
 from faxbot.plugins.discovery import PluginSource, manifest_problems
 from faxbot_plugin_local import LocalStorage, StorageKeyError
-from faxbot_plugin_test import FAILED_MESSAGE, TestTransport
+from faxbot_plugin_test import FAILED_MESSAGE, TestTransport, read_ledger
 
 from tests.conftest import REPO
 
@@ -56,6 +56,12 @@ def test_test_transport_succeeds_after_the_delay_and_fails_listed_numbers(tmp_pa
         with pytest.raises(TransportError) as caught:
             await restarted.get_status("garbage")
         assert caught.value.retryable is False
+        # the ledger, the provider's record, has both hand-overs and is found again
+        assert [e["job_id"] for e in read_ledger(tmp_path)] == ["job1", "job2"]
+        assert await restarted.find_sent("job2") == bad
+        assert await restarted.find_sent("job3") is None
+        await transport.stop()
+        await restarted.stop()
 
     asyncio.run(scenario())
 
@@ -83,6 +89,7 @@ def test_local_storage_round_trip_and_key_safety(tmp_path: Path) -> None:
         with pytest.raises(FileNotFoundError):
             await storage.get("job-1.pdf")
         assert (await storage.health()).ok
+        await storage.stop()
 
     asyncio.run(scenario())
 
@@ -98,6 +105,10 @@ def test_local_storage_leaves_nothing_when_a_put_fails(tmp_path: Path) -> None:
         await storage.start({"directory": "documents", "fsync": False}, deps(tmp_path))
         with pytest.raises(OSError, match="client went away"):
             await storage.put("job-2.pdf", failing())
+        left = list((tmp_path / "documents").iterdir())
+        # only the stock of empty files documents are written into
+        assert all(p.name.startswith(".blank-") and p.stat().st_size == 0 for p in left)
+        await storage.stop()
         assert list((tmp_path / "documents").iterdir()) == []
 
     asyncio.run(scenario())
@@ -115,5 +126,6 @@ def test_local_storage_put_file_moves_the_file_in(tmp_path: Path) -> None:
         assert (await storage.get("job-3.pdf")).read_bytes() == b"%PDF-1.7 body"
         with pytest.raises(StorageKeyError):
             await storage.put_file("../x", tmp_path / "whatever")
+        await storage.stop()
 
     asyncio.run(scenario())

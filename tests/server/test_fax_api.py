@@ -53,6 +53,39 @@ def test_send_reaches_success_and_is_listed(appliance: Appliance) -> None:
     assert [e["job_id"] for e in ledger(appliance.data_dir)] == [job["id"]]
 
 
+def big_pdf(at_least: int) -> bytes:
+    """A 2-page PDF of more than `at_least` bytes (an uncompressed, long content stream)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_compression(False)
+    pdf.set_font("helvetica", size=8)
+    for _ in range(2):
+        pdf.add_page()
+        for row in range(at_least // 2 // 60 + 1):
+            pdf.text(10, 10 + row % 250, f"row {row:08d} " + "x" * 40)
+    data = bytes(pdf.output())
+    assert len(data) > at_least
+    return data
+
+
+def test_a_document_too_big_to_hold_in_memory_is_spilled_and_stored_whole(
+    appliance: Appliance,
+) -> None:
+    from faxbot.server.uploads import SPOOL_BYTES
+
+    body = big_pdf(SPOOL_BYTES + 500_000)
+    with appliance.client() as client:
+        response = send(client, body=body)
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert job["pages"] == 2
+        stored = appliance.data_dir / "documents" / f"{job['id']}.pdf"
+        assert stored.read_bytes() == body
+        assert appliance.wait_for(job["id"])["status"] == "SUCCESS"
+    assert list((appliance.data_dir / "incoming").iterdir()) == []  # the spill file moved
+
+
 def test_text_is_rendered_to_pdf(appliance: Appliance) -> None:
     with appliance.client() as client:
         response = send(client, body=b"Hello from Faxbot\n", name="note.txt")
@@ -102,8 +135,13 @@ def test_config_is_read_only(appliance: Appliance) -> None:
 
 
 def _leftovers(appliance: Appliance) -> list[Path]:
+    """Files with anything of an upload in them. Local storage keeps a stock of empty files
+    (`.blank-*`) to write documents into; an empty one holds nothing of anybody's."""
     return [
-        p for folder in ("incoming", "documents") for p in (appliance.data_dir / folder).glob("*")
+        p
+        for folder in ("incoming", "documents")
+        for p in (appliance.data_dir / folder).glob("*")
+        if not (p.name.startswith(".blank-") and p.stat().st_size == 0)
     ]
 
 

@@ -61,12 +61,17 @@ def serve(
     import uvicorn
 
     from faxbot.config.artifact import ArtifactError
+    from faxbot.plugins.discovery import PluginSource
     from faxbot.plugins.host import StartupError
     from faxbot.server.app import create_app
 
+    source = ctx.find_root().obj
     try:
         app = create_app(
-            artifact, registry_path=registry, log_level=log_level, source=ctx.find_root().obj
+            artifact,
+            registry_path=registry,
+            log_level=log_level,
+            source=source.without_schema_checks() if isinstance(source, PluginSource) else None,
         )
     except (ArtifactError, StartupError) as exc:
         click.echo(f"faxbot serve: cannot start: {exc}", err=True)

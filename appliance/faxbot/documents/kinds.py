@@ -10,6 +10,7 @@ chunks, and the first byte that breaks the rule is reported.
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import Callable
 from enum import StrEnum
@@ -58,10 +59,11 @@ class UnsupportedDocument(DocumentError):
     """The upload is neither a PDF nor UTF-8 plain text."""
 
 
-def judge(path: Path) -> DocumentKind:
-    """What the file at `path` is, by content. Raises DocumentError for an empty file and
-    UnsupportedDocument for anything that is neither a PDF nor UTF-8 plain text."""
-    with path.open("rb") as upload:
+def judge(source: bytes | Path) -> DocumentKind:
+    """What `source` (an upload's bytes, or its file) is, by content. Raises DocumentError for
+    an empty upload and UnsupportedDocument for anything that is neither a PDF nor UTF-8 plain
+    text."""
+    with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as upload:
         head = upload.read(HEAD_SIZE)
         if not head:
             raise DocumentError("the document is empty; " + ACCEPTED)

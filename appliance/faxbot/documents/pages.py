@@ -1,53 +1,58 @@
-"""Count the pages of a PDF with pypdf, turning any failure to read it into a DocumentError.
+"""Count the pages of a PDF with PDFium (pypdfium2), turning any failure to read it into a
+DocumentError.
 
-The PDF comes from a client, so its parser may fail in any way at all: pypdf raises its own
-errors for most damage, but a crafted file can reach a KeyError, TypeError, RecursionError or
-zlib error deep inside it. All of them mean the same to the client: the file is not a PDF we
-can read. pypdf reports the damage it repairs on its `pypdf` logger, never as Python
-warnings, and a PDF encrypted with an empty user password (common for "no printing" flags)
-is opened without asking.
+PDFium is the PDF engine of Chromium: written in C++, fuzzed continuously, and tolerant of the
+damage real PDFs carry (it rebuilds a broken cross-reference table the way viewers do). Loading
+a one-page document and counting its pages takes ~20 us, against ~270 us for a pure-Python
+parser, and ctypes lets other threads run meanwhile. A PDF encrypted with an empty user
+password (common for "no printing" flags) opens without asking.
+
+PDFium is not thread-safe, so every call into it holds one process-wide lock. Its error code
+(FPDF_GetLastError) is only set on some failures and otherwise left from an earlier one, so a
+password is blamed only when the file really has an /Encrypt dictionary.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 from faxbot.documents.kinds import DocumentError
 
+_PDFIUM = threading.Lock()
 
-def count_pages(path: Path) -> int:
-    """The number of pages of the PDF at `path`; DocumentError when it cannot be read."""
-    # Imported here: pypdf costs ~10 MB and 0.1 s, paid on the first fax, not at start.
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError
+# PDFium's FPDF_ERR_PASSWORD and FPDF_ERR_SECURITY, as the client should read them.
+_ENCRYPTION_ERRORS = {
+    4: "not a readable PDF: it is encrypted with a password; send it without one",
+    5: "not a readable PDF: it uses an unsupported security handler; send it unencrypted",
+}
+# Every other failure, including a document whose page tree is empty (PDFium refuses to load it)
+_UNREADABLE = "not a readable PDF: it is damaged, is not a PDF, or has no pages"
 
-    with path.open("rb") as stream:
+
+def count_pages(source: bytes | Path) -> int:
+    """The number of pages of the PDF `source` (its bytes, or a file); DocumentError when it
+    cannot be read. A missing file raises FileNotFoundError: that is not the client's fault."""
+    import pypdfium2  # loaded with the first fax, not at start
+
+    if isinstance(source, Path) and not source.is_file():
+        raise FileNotFoundError(source)
+    with _PDFIUM:
         try:
-            reader = PdfReader(stream)
-            return _declared_count(reader) or len(reader.pages)
-        except FileNotDecryptedError:
-            raise DocumentError(
-                "not a readable PDF: it is encrypted with a password; send it without one"
-            ) from None
-        except DependencyError:
-            raise  # AES needs pypdf's crypto extra: our installation, not the client's file
-        except Exception as exc:  # any parser failure means an unreadable document, see above
-            raise DocumentError(f"not a readable PDF: {_reason(exc)}") from None
+            document: Any = pypdfium2.PdfDocument(source)
+        except pypdfium2.PdfiumError as exc:
+            raise DocumentError(_load_error(exc.err_code, source)) from None
+        try:
+            return len(document)
+        finally:
+            document.close()
 
 
-def _declared_count(reader: Any) -> int | None:
-    """The page tree root's /Count, which saves loading every page object (a third of the
-    cost of a one-page upload); None when it is missing or not a plausible count, and the
-    caller walks the tree instead."""
-    try:
-        count = reader.trailer["/Root"]["/Pages"]["/Count"]
-    except (KeyError, TypeError, AttributeError):
-        return None
-    return int(count) if isinstance(count, int) and 0 < count < 100_000 else None
-
-
-def _reason(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines()
-    message = lines[0] if lines else type(exc).__name__
-    return message if len(message) <= 200 else message[:200] + "..."
+def _load_error(code: int | None, source: bytes | Path) -> str:
+    message = _ENCRYPTION_ERRORS.get(code) if code is not None else None
+    if message is not None:
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        if b"/Encrypt" in data:
+            return message
+    return _UNREADABLE

@@ -1,15 +1,13 @@
-"""From an uploaded file to the PDF a job sends: judge it, convert it, count and limit pages.
+"""From an uploaded document to the PDF a job sends: judge it, convert it, count and limit pages.
 
-A PDF upload is used as it is (no copy). Rendered text appears complete or not at all: it is
-written under a temporary name and renamed, so a refused document never leaves a partial or
-unchecked PDF behind. The upload is only read; removing files is the caller's business, and
-making the document durable is the storage plugin's.
+The upload is held in memory (bytes) when small, or in a file when it was spilled to disk. A
+PDF upload is used as it is (no copy); text is rendered to a PDF in memory. Nothing here writes
+a file or deletes one: storing the document, durably, is the storage plugin's business, and
+removing a spilled upload is the caller's.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,41 +32,29 @@ class PreparedDocument:
     kind: DocumentKind  # what the upload was
     pages: int
     size: int  # bytes of the prepared PDF
-    path: Path  # the PDF to store: the upload itself, or the rendered text
+    content: bytes | Path  # the PDF to store: the upload itself, or the rendered text
 
 
-def prepare(
-    upload: Path, text_pdf: Path, *, max_pages: int, paper: str = "letter"
-) -> PreparedDocument:
-    """Judge `upload` and describe the PDF to send: the upload itself when it is a PDF (no
-    copy), or `text_pdf`, rendered from it on `paper`, when it is text. Raises DocumentError
-    (UnsupportedDocument, TooManyPages) with a message for the client; `text_pdf` then does
-    not exist. Durability is not this function's business: the storage plugin makes the
-    document durable when it stores it."""
+def prepare(upload: bytes | Path, *, max_pages: int, paper: str = "letter") -> PreparedDocument:
+    """Judge `upload` (its bytes, or its file) and describe the PDF to send: the upload itself
+    when it is a PDF, or the PDF rendered from it on `paper` when it is text. Raises
+    DocumentError (UnsupportedDocument, TooManyPages) with a message for the client."""
     if max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, not {max_pages}")
     kind = judge(upload)
     if kind is DocumentKind.PDF:
         pages = count_pages(upload)
         _check_pages(pages, max_pages)
-        return PreparedDocument(kind=kind, pages=pages, size=upload.stat().st_size, path=upload)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{text_pdf.name}.", suffix=".tmp", dir=text_pdf.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        text = upload.read_bytes().decode("utf-8-sig")
-        laid_out = paginate(text, paper=paper)
-        # Refuse before drawing: a small text of empty lines can lay out to many pages.
-        _check_pages(len(laid_out), max_pages)
-        render(laid_out, tmp, paper=paper)
-        pages = count_pages(tmp)
-        _check_pages(pages, max_pages)
-        size = tmp.stat().st_size
-        tmp.replace(text_pdf)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return PreparedDocument(kind=kind, pages=pages, size=size, path=text_pdf)
+        size = len(upload) if isinstance(upload, bytes) else upload.stat().st_size
+        return PreparedDocument(kind=kind, pages=pages, size=size, content=upload)
+    raw = upload if isinstance(upload, bytes) else upload.read_bytes()
+    laid_out = paginate(raw.decode("utf-8-sig"), paper=paper)
+    # Refuse before drawing: a small text of empty lines can lay out to many pages.
+    _check_pages(len(laid_out), max_pages)
+    pdf = render(laid_out, paper=paper)
+    pages = count_pages(pdf)
+    _check_pages(pages, max_pages)
+    return PreparedDocument(kind=kind, pages=pages, size=len(pdf), content=pdf)
 
 
 def _check_pages(pages: int, max_pages: int) -> None:

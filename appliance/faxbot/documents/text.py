@@ -117,8 +117,8 @@ def wrap(line: str, columns: int) -> list[str]:
     return rows
 
 
-def render(pages: Sequence[Page], out: Path, *, paper: str = "letter") -> None:
-    """Draw laid-out `pages` (from `paginate` with the same `paper`) into the PDF `out`."""
+def render(pages: Sequence[Page], *, paper: str = "letter") -> bytes:
+    """Draw laid-out `pages` (from `paginate` with the same `paper`); the PDF's bytes."""
     grid(paper)  # refuses an unknown paper size before any work
     from fpdf import FPDF  # ~18 MB: loaded when the first text fax arrives, not at start
 
@@ -135,9 +135,9 @@ def render(pages: Sequence[Page], out: Path, *, paper: str = "letter") -> None:
         for index, row in enumerate(page):
             if row.strip():
                 pdf.text(MARGIN_MM, first_baseline + index * line_height, row)
-    out.write_bytes(pdf.output())
+    return bytes(pdf.output())
 
 
-def text_to_pdf(text: str, out: Path, *, paper: str = "letter") -> None:
-    """Render plain `text` as the PDF `out` on `paper` ("letter" or "a4")."""
-    render(paginate(text, paper=paper), out, paper=paper)
+def text_to_pdf(text: str, *, paper: str = "letter") -> bytes:
+    """Render plain `text` as a PDF on `paper` ("letter" or "a4"); the PDF's bytes."""
+    return render(paginate(text, paper=paper), paper=paper)

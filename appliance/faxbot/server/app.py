@@ -15,7 +15,7 @@ from faxbot.config.artifact import load_artifact
 from faxbot.plugins.discovery import PluginSource
 from faxbot.plugins.host import check_pins
 from faxbot.server import logs
-from faxbot.server.auth import KeyRing
+from faxbot.server.auth import KeyRing, RequireScope
 from faxbot.server.errors import EXCEPTION_HANDLERS
 from faxbot.server.openapi import openapi_config
 from faxbot.server.requestlog import RequestLog
@@ -74,7 +74,7 @@ def create_app(
         state=State({"appliance": appliance, "keyring": KeyRing(artifact["api_keys"])}),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=limit,
-        middleware=[RequestLog],
+        middleware=[RequestLog, RequireScope],
         openapi_config=openapi_config(),
         logging_config=None,
         debug=False,

@@ -8,7 +8,6 @@ import gc
 import json
 import logging
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ from faxbot.config.secrets import (
     resolve,
 )
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.ids import new_id
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, StartupError
 from faxbot.server.auth import utc_iso
@@ -41,6 +41,10 @@ from faxbot.store.writer import Writer
 TERMINAL_CACHE = 10_000
 BLOCKING_THREADS = 64
 CHUNK = 256 * 1024
+
+
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
@@ -133,6 +137,7 @@ class Appliance:
         self.engine = open_engine(url)
         await anyio.to_thread.run_sync(migrate, self.engine)
         self.writer = Writer(self.engine)
+        await anyio.to_thread.run_sync(self.writer.open)
         self._store = JobStore(self.engine, self.writer)
         await self.host.start()
         transport, storage = self.host.get("outbound"), self.host.get("storage")
@@ -161,7 +166,7 @@ class Appliance:
             self._dispatch_task = None
         await self.host.stop()
         if self.writer is not None:
-            await anyio.to_thread.run_sync(self.writer.close)
+            await self.writer.close()
             self.writer = None
         if self.engine is not None:
             self.engine.dispose()
@@ -251,7 +256,7 @@ class Appliance:
         self,
         *,
         to: str,
-        pdf: Path,
+        document: bytes | Path,
         pages: int,
         api_key_id: str,
         idempotency_key: str | None,
@@ -261,13 +266,15 @@ class Appliance:
         storage = self.host.get("storage")
         if self.dispatcher is None or storage is None:
             raise ApiError(503, "no outbound transport is running")
-        job_id = uuid.uuid4().hex
+        job_id = new_id()
         document_key = f"{job_id}.pdf"
         put_file = getattr(storage, "put_file", None)
-        if put_file is not None:
-            await put_file(document_key, pdf)
+        if isinstance(document, bytes):
+            await storage.put(document_key, _one_chunk(document))  # type: ignore[attr-defined]
+        elif put_file is not None:
+            await put_file(document_key, document)
         else:
-            await storage.put(document_key, _file_chunks(pdf))  # type: ignore[attr-defined]
+            await storage.put(document_key, _file_chunks(document))  # type: ignore[attr-defined]
         job, created = await self.store.create(
             job_id=job_id,
             to=to,

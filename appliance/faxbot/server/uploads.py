@@ -1,28 +1,32 @@
-"""POST /fax bodies: multipart/form-data streamed to a temporary file under data_dir, with
-the size limit enforced while reading (nothing past the limit reaches the disk), the client's
-file name ignored, and the document hashed on the way for idempotency checks."""
+"""POST /fax bodies: multipart/form-data read as it streams in, with the size limit enforced
+while reading (nothing past the limit is kept), the client's file name ignored, and the
+document hashed on the way for idempotency checks. A document of up to SPOOL_BYTES stays in
+memory (most faxes are a few pages: no file to create, write and delete per request); a larger
+one is spilled to a temporary file under data_dir as it arrives."""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from litestar import Request
-from multipart import MultipartError, PushMultipartParser, parse_options_header
+from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
+from faxbot.ids import new_id
 from faxbot.server.errors import ApiError
 
 MAX_FIELD_BYTES = 1024  # `to` and any other small field
 MAX_PARTS = 8
+SPOOL_BYTES = 1024 * 1024  # documents up to this size are kept in memory
+DOCUMENT_FIELD = "file"
 
 
 @dataclass
 class FaxForm:
     fields: dict[str, str] = field(default_factory=dict)
-    document: Path | None = None
+    document: bytes | Path | None = None  # in memory, or spilled to this file
     size: int = 0
     sha256: str = ""
 
@@ -38,63 +42,89 @@ def _boundary(request: Request[Any, Any, Any]) -> str:
     return str(options["boundary"])
 
 
+class _Document:
+    """The `file` part as it arrives: bytes in memory, then a spill file past SPOOL_BYTES."""
+
+    def __init__(self, incoming: Path, max_bytes: int) -> None:
+        self.incoming = incoming
+        self.spill_to: Path | None = None
+        self.max_bytes = max_bytes
+        self.held = bytearray()
+        self.handle: IO[bytes] | None = None
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def add(self, data: bytes | bytearray) -> None:
+        if self.size + len(data) > self.max_bytes:
+            raise ApiError(
+                413,
+                f"the document is larger than {self.max_bytes} bytes "
+                "(appliance.limits.upload_max_bytes)",
+                {"limit_bytes": self.max_bytes},
+            )
+        if self.handle is None and len(self.held) + len(data) > SPOOL_BYTES:
+            self.spill_to = self.incoming / f"{new_id()}.part"
+            self.handle = self.spill_to.open("wb")
+            self.handle.write(self.held)
+            self.held = bytearray()
+        if self.handle is None:
+            self.held += data
+        else:
+            self.handle.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+    def finish(self) -> bytes | Path:
+        if self.handle is None or self.spill_to is None:
+            return bytes(self.held)
+        self.handle.close()
+        return self.spill_to
+
+    def discard(self) -> None:
+        if self.handle is not None and self.spill_to is not None:
+            self.handle.close()
+            self.spill_to.unlink(missing_ok=True)
+
+
 async def receive_fax_form(
     request: Request[Any, Any, Any], incoming: Path, max_bytes: int
 ) -> FaxForm:
-    """Read the form; the caller deletes `form.document` when done with it."""
-    boundary = _boundary(request)
+    """Read the form; the caller deletes `form.document` when it is a file."""
+    parser = PushMultipartParser(_boundary(request), max_segment_count=MAX_PARTS)
     form = FaxForm()
-    target = incoming / f"{uuid.uuid4().hex}.part"
-    handle: IO[bytes] | None = None
-    digest = hashlib.sha256()
-    current: str | None = None
-    buffer = bytearray()
+    document: _Document | None = None
+    part: MultipartSegment | None = None
+    value = bytearray()
     try:
-        parser = PushMultipartParser(boundary, max_segment_count=MAX_PARTS)
         async for chunk in request.stream():
             for event in parser.parse(chunk):
-                if event is None:  # end of a part
-                    if current is not None and current != "file":
-                        form.fields[current] = buffer.decode("utf-8", errors="replace")
-                    current = None
-                elif isinstance(event, bytes | bytearray):
-                    if current == "file" and handle is not None:
-                        if form.size + len(event) > max_bytes:
-                            raise ApiError(
-                                413,
-                                f"the document is larger than {max_bytes} bytes "
-                                "(appliance.limits.upload_max_bytes)",
-                                {"limit_bytes": max_bytes},
-                            )
-                        handle.write(event)
-                        digest.update(event)
-                        form.size += len(event)
-                    elif current is not None:
-                        if len(buffer) + len(event) > MAX_FIELD_BYTES:
-                            raise ApiError(400, f"the field {current!r} is too long")
-                        buffer += event
-                else:  # a new part
-                    current = event.name
-                    buffer = bytearray()
-                    if current == "file":
-                        if handle is not None:
+                if isinstance(event, MultipartSegment):  # a new part
+                    part, value = event, bytearray()
+                    if part.name == DOCUMENT_FIELD:
+                        if document is not None:
                             raise ApiError(400, "send one `file` per fax")
-                        handle = target.open("wb")
+                        document = _Document(incoming, max_bytes)
+                elif event is None:  # the end of a part
+                    if part is not None and part.name != DOCUMENT_FIELD:
+                        form.fields[part.name] = value.decode("utf-8", errors="replace")
+                    part = None
+                elif part is not None and part.name == DOCUMENT_FIELD and document is not None:
+                    document.add(event)
+                elif part is not None:
+                    if len(value) + len(event) > MAX_FIELD_BYTES:
+                        raise ApiError(400, f"the field {part.name!r} is too long")
+                    value += event
         parser.close()
     except MultipartError as exc:
-        _discard(handle, target)
+        if document is not None:
+            document.discard()
         raise ApiError(400, f"malformed multipart body: {exc}") from None
     except BaseException:
-        _discard(handle, target)
+        if document is not None:
+            document.discard()
         raise
-    if handle is not None:
-        handle.close()
-        form.document = target
-        form.sha256 = digest.hexdigest()
+    if document is not None:
+        form.document = document.finish()
+        form.size = document.size
+        form.sha256 = document.digest.hexdigest()
     return form
-
-
-def _discard(handle: IO[bytes] | None, target: Path) -> None:
-    if handle is not None:
-        handle.close()
-    target.unlink(missing_ok=True)

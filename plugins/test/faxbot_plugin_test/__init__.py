@@ -1,11 +1,12 @@
 """The test transport: an outbound plugin that sends nothing. A fax succeeds `delay_seconds`
 after hand-over, or fails when its number is in `fail_numbers`.
 
-It plays a provider: every hand-over is appended (and fsync'd) to a ledger file under the
-appliance's data_dir, the provider's own record. `find_sent` reads it, so a hand-over cut
-short by a crash is recovered exactly like with a real provider, and tests count sends there.
-The provider sid carries the hand-over time and the outcome, so status checks need no state
-and give the same answer after an appliance restart."""
+It plays a provider: every hand-over is appended to a ledger file under the appliance's
+data_dir, the provider's own record, and is on disk before `send` returns (one `syncfs` for
+all the hand-overs of a moment, see faxbot.plugins.filesync). `find_sent` reads it, so a
+hand-over cut short by a crash is recovered exactly like with a real provider, and tests count
+sends there. The provider sid carries the hand-over time and the outcome, so status checks need
+no state and give the same answer after an appliance restart."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from faxbot.plugins.contract import (
     TransportError,
     load_manifest,
 )
+from faxbot.plugins.filesync import FileSystemSync, open_sync
 
 FAILED_MESSAGE = "test transport: the number is in fail_numbers"
 LEDGER = "test-transport-ledger.jsonl"
@@ -51,31 +53,39 @@ class TestTransport(Plugin):
         self._delay = 1.0
         self._fail_numbers: frozenset[str] = frozenset()
         self._ledger: Path | None = None
-        self._lock = asyncio.Lock()
+        self._ledger_fd: int | None = None
+        self._sync: FileSystemSync | None = None
 
     async def start(self, settings: Mapping[str, Any], deps: Deps) -> None:
         self._delay = float(settings["delay_seconds"])
         self._fail_numbers = frozenset(settings["fail_numbers"])
         await asyncio.to_thread(deps.data_dir.mkdir, parents=True, exist_ok=True)
         self._ledger = deps.data_dir / LEDGER
+        self._ledger_fd = await asyncio.to_thread(
+            os.open, self._ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+        )
+        self._sync = await asyncio.to_thread(open_sync, deps.data_dir)
+
+    async def stop(self) -> None:
+        if self._sync is not None:
+            await asyncio.to_thread(self._sync.close)
+            self._sync = None
+        if self._ledger_fd is not None:
+            os.close(self._ledger_fd)
+            self._ledger_fd = None
 
     async def send(self, fax: OutboundFax) -> SendReceipt:
-        if self._ledger is None:
+        if self._ledger_fd is None or self._sync is None:
             raise TransportError("test transport used before start()", retryable=True)
         outcome = "F" if fax.to in self._fail_numbers else "S"
         handed_over_ms = int(self._clock() * 1000)
         sid = f"test-{handed_over_ms}-{outcome}-{fax.job_id}"
         entry = {"job_id": fax.job_id, "to": fax.to, "pages": fax.pages, "provider_sid": sid}
-        async with self._lock:
-            await asyncio.to_thread(self._append, self._ledger, entry)
+        # One write of one line to a file opened O_APPEND: lines never interleave. It goes to
+        # the page cache from the event loop; the flush makes it durable.
+        os.write(self._ledger_fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
+        await self._sync.flush()
         return SendReceipt(provider_sid=sid)
-
-    @staticmethod
-    def _append(ledger: Path, entry: dict[str, Any]) -> None:
-        with ledger.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
 
     async def find_sent(self, job_id: str) -> SendReceipt | None:
         if self._ledger is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -12,7 +12,7 @@ from litestar.params import FromPath, HeaderParameter, Parameter
 
 from faxbot.documents.kinds import DocumentError, UnsupportedDocument
 from faxbot.documents.prepare import TooManyPages, prepare
-from faxbot.server.auth import SCOPE_OPT, require_scope
+from faxbot.server.auth import SCOPE_OPT
 from faxbot.server.errors import ApiError
 from faxbot.server.models import FaxJob, FaxJobPage
 from faxbot.server.openapi import SECURITY, SendFaxOperation, errors
@@ -55,7 +55,6 @@ def valid_number(raw: str | None) -> str:
     operation_class=SendFaxOperation,
     responses=errors(400, 401, 403, 413, 415, 422, 503),
     status_code=202,
-    guards=[require_scope],
     opt={SCOPE_OPT: "fax:send"},
     summary="Send a fax",
     description="Queue a fax: multipart `to` (E.164) and `file` (PDF or UTF-8 text, judged by "
@@ -71,7 +70,6 @@ async def send_fax(
     appliance = appliance_of(request)
     key = request.state.api_key
     form = await receive_fax_form(request, appliance.incoming, appliance.upload_max_bytes)
-    pdf = appliance.incoming / f"{uuid.uuid4().hex}.pdf"
     try:
         to = valid_number(form.fields.get("to"))
         upload = form.document
@@ -88,10 +86,10 @@ async def send_fax(
                 return appliance.replay(earlier, request_hash)
         try:
             if form.size <= INLINE_PREPARE_BYTES:  # cheaper than a thread hop
-                document = prepare(upload, pdf, max_pages=appliance.max_pages)
+                document = prepare(upload, max_pages=appliance.max_pages)
             else:
                 document = await anyio.to_thread.run_sync(
-                    lambda: prepare(upload, pdf, max_pages=appliance.max_pages)
+                    lambda: prepare(upload, max_pages=appliance.max_pages)
                 )
         except UnsupportedDocument as exc:
             raise ApiError(415, str(exc), {"field": "file"}) from None
@@ -101,16 +99,15 @@ async def send_fax(
             raise ApiError(422, str(exc), {"field": "file"}) from None
         return await appliance.queue_job(
             to=to,
-            pdf=document.path,
+            document=document.content,
             pages=document.pages,
             api_key_id=key.id,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
         )
     finally:
-        for leftover in (form.document, pdf):
-            if leftover is not None:
-                leftover.unlink(missing_ok=True)
+        if isinstance(form.document, Path):  # spilled to disk; stored documents were moved
+            form.document.unlink(missing_ok=True)
 
 
 @get(
@@ -119,7 +116,6 @@ async def send_fax(
     tags=["fax"],
     security=SECURITY,
     responses=errors(400, 401, 403, 404),
-    guards=[require_scope],
     opt={SCOPE_OPT: "fax:read"},
     summary="Get a fax job and its status",
 )
@@ -136,7 +132,6 @@ async def get_fax_status(request: Request[Any, Any, Any], job_id: FromPath[str])
     tags=["fax"],
     security=SECURITY,
     responses=errors(400, 401, 403),
-    guards=[require_scope],
     opt={SCOPE_OPT: "fax:read"},
     summary="List fax jobs, newest first",
 )

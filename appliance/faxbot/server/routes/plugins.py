@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, get, route
 from litestar.params import FromPath
 
-from faxbot.server.auth import SCOPE_OPT, require_scope
+from faxbot.server.auth import SCOPE_OPT
 from faxbot.server.errors import ApiError
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
 from faxbot.server.openapi import SECURITY, errors
@@ -42,7 +42,6 @@ def _known(appliance: Appliance, plugin_id: str) -> None:
     tags=["plugins"],
     security=SECURITY,
     responses=errors(401, 403),
-    guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="Plugins this appliance's artifact names",
 )
@@ -57,7 +56,6 @@ async def list_plugins(request: Request[Any, Any, Any]) -> list[PluginSummary]:
     tags=["plugins"],
     security=SECURITY,
     responses=errors(400, 401, 403, 404),
-    guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="A plugin's manifest and enabled state",
 )
@@ -73,7 +71,6 @@ async def get_plugin(request: Request[Any, Any, Any], plugin_id: FromPath[str]) 
     tags=["plugins"],
     security=SECURITY,
     responses=errors(400, 401, 403, 404),
-    guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="A plugin's settings, secrets masked",
 )
@@ -106,7 +103,6 @@ async def change_plugin_config(plugin_id: FromPath[str]) -> None:
     tags=["plugins"],
     security=SECURITY,
     responses=errors(401, 403, 404),
-    guards=[require_scope],
     opt={SCOPE_OPT: "plugins:read"},
     summary="The curated plugin registry",
 )

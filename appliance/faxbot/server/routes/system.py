@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
 
-from faxbot.server.auth import SCOPE_OPT, require_scope
+from faxbot.server.auth import SCOPE_OPT
 from faxbot.server.models import ConfigSummary, Health
 from faxbot.server.openapi import SECURITY, errors
 from faxbot.server.runtime import Appliance
@@ -19,7 +19,6 @@ from faxbot.server.runtime import Appliance
     tags=["system"],
     security=SECURITY,
     responses=errors(401, 403),
-    guards=[require_scope],
     opt={SCOPE_OPT: "admin:read"},
     summary="The running configuration's identity (no secrets)",
 )

@@ -1,0 +1,196 @@
+"""The database writer: group commit on a real SQLite file, failures per batch, close and
+cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faxbot.store.database import migrate, open_engine
+from faxbot.store.writer import Writer
+from sqlalchemy import Connection, Engine, event, text
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = open_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
+    yield engine
+    engine.dispose()
+
+
+def rows(engine: Engine) -> dict[str, int]:
+    """What a separate connection sees: only committed rows."""
+    with engine.connect() as connection:
+        result = connection.execute(text("SELECT k, v FROM t"))
+        return {str(k): int(v) for k, v in result}
+
+
+def insert(key: str, value: int, seen: list[Any] | None = None) -> Callable[[Connection], int]:
+    def operation(connection: Connection) -> int:
+        if seen is not None:
+            seen.append(connection.get_transaction())  # kept alive: ids are not reused
+        connection.execute(text("INSERT INTO t (k, v) VALUES (:k, :v)"), {"k": key, "v": value})
+        return value * 10
+
+    return operation
+
+
+def test_concurrent_writes_are_committed_together_and_return_their_values(
+    engine: Engine,
+) -> None:
+    transactions: list[Any] = []
+
+    async def scenario() -> list[int]:
+        writer = Writer(engine)
+        writer.open()
+        try:
+            return await asyncio.gather(
+                *(writer.write(insert(f"k{i}", i, transactions)) for i in range(50))
+            )
+        finally:
+            await writer.close()
+
+    values = asyncio.run(scenario())
+    assert values == [i * 10 for i in range(50)]
+    assert rows(engine) == {f"k{i}": i for i in range(50)}
+    assert len(transactions) == 50
+    assert None not in transactions
+    assert len({id(transaction) for transaction in transactions}) < 50
+
+
+def test_a_failing_operation_fails_its_whole_batch_and_nothing_of_it_is_written(
+    engine: Engine,
+) -> None:
+    boom = ValueError("boom")
+
+    def failing(connection: Connection) -> int:
+        connection.execute(text("INSERT INTO t (k, v) VALUES ('bad', 0)"))
+        raise boom
+
+    async def scenario() -> None:
+        writer = Writer(engine)
+        writer.open()
+        try:
+            outcomes = await asyncio.gather(
+                writer.write(insert("a", 1)),
+                writer.write(failing),
+                writer.write(insert("b", 2)),
+                return_exceptions=True,
+            )
+            assert all(outcome is boom for outcome in outcomes), outcomes
+            assert rows(engine) == {}
+            assert await writer.write(insert("c", 3)) == 30
+            assert rows(engine) == {"c": 3}
+        finally:
+            await writer.close()
+
+    asyncio.run(scenario())
+
+
+def test_write_after_close_raises(engine: Engine) -> None:
+    ran: list[str] = []
+
+    def operation(_connection: Connection) -> None:
+        ran.append("ran")
+
+    async def scenario() -> None:
+        writer = Writer(engine)
+        writer.open()
+        assert await writer.write(insert("a", 1)) == 10
+        await writer.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            await writer.write(operation)
+
+    asyncio.run(scenario())
+    assert ran == []
+    assert rows(engine) == {"a": 1}
+
+
+def test_a_write_cancelled_before_its_batch_starts_is_not_run(engine: Engine) -> None:
+    ran: list[str] = []
+
+    def recorded(key: str) -> Callable[[Connection], int]:
+        inner = insert(key, 1)
+
+        def operation(connection: Connection) -> int:
+            ran.append(key)
+            return inner(connection)
+
+        return operation
+
+    async def scenario() -> None:
+        writer = Writer(engine)
+        writer.open()
+        entered: list[str] = []
+
+        async def call(key: str) -> int:
+            entered.append(key)
+            return await writer.write(recorded(key))
+
+        try:
+            # Cancelled before it ever ran: write() is never entered.
+            never = asyncio.create_task(call("never"))
+            never.cancel()
+            # Queued (write() entered, the batch scheduled), then cancelled before the batch.
+            kept = asyncio.create_task(call("kept"))
+            dropped = asyncio.create_task(call("dropped"))
+            await asyncio.sleep(0)
+            assert entered == ["kept", "dropped"]
+            assert ran == []
+            dropped.cancel()
+            assert await kept == 10
+            for task in (never, dropped):
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            assert await writer.write(recorded("later")) == 10
+        finally:
+            await writer.close()
+
+    asyncio.run(scenario())
+    assert ran == ["kept", "later"]
+    assert rows(engine) == {"kept": 1, "later": 1}
+
+
+def test_close_fails_the_writes_queued_behind_the_batch_under_way(engine: Engine) -> None:
+    committing = threading.Event()
+    release = threading.Event()
+
+    def hold_commit(_connection: Connection) -> None:  # runs in the writer's thread
+        if not committing.is_set():
+            committing.set()
+            release.wait(10)
+
+    event.listen(engine, "commit", hold_commit)
+
+    async def scenario() -> None:
+        writer = Writer(engine)
+        writer.open()
+        first = asyncio.create_task(writer.write(insert("first", 1)))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not committing.is_set():  # the first batch is committing in the thread
+            assert loop.time() < deadline, "the first batch never reached COMMIT"
+            await asyncio.sleep(0.001)
+        queued = asyncio.create_task(writer.write(insert("queued", 2)))
+        await asyncio.sleep(0)  # queued behind the batch under way
+        closing = asyncio.create_task(writer.close())
+        await asyncio.sleep(0)
+        release.set()
+        assert await first == 10
+        await asyncio.wait_for(closing, 10)
+        # "fail the writes still queued": the queued write must not hang forever
+        with pytest.raises(RuntimeError, match="closed"):
+            await asyncio.wait_for(queued, 2)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        release.set()
+        event.remove(engine, "commit", hold_commit)
