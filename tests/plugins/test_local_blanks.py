@@ -173,7 +173,7 @@ def test_local_storage_start_removes_what_a_crash_left(tmp_path: Path) -> None:
         finally:
             await storage.stop()
 
-    asyncio.run(scenario())
+    asyncio.run(asyncio.wait_for(scenario(), 30))
     assert list(documents.iterdir()) == [documents / "old.pdf"]
 
 
@@ -198,7 +198,7 @@ def test_local_storage_stores_small_and_large_documents_byte_for_byte(
         finally:
             await storage.stop()
 
-    asyncio.run(scenario())
+    asyncio.run(asyncio.wait_for(scenario(), 30))
     assert sorted(documents.iterdir()) == [documents / "large.pdf", documents / "small.pdf"]
 
 
@@ -221,5 +221,5 @@ def test_local_storage_stores_more_documents_than_blanks_and_stop_removes_the_re
         finally:
             await storage.stop()
 
-    asyncio.run(scenario())
+    asyncio.run(asyncio.wait_for(scenario(), 30))
     assert {path.name for path in documents.iterdir()} == set(bodies)

@@ -51,11 +51,14 @@ def test_concurrent_writes_are_committed_together_and_return_their_values(
         writer = Writer(engine)
         writer.open()
         try:
-            return await asyncio.gather(
-                *(writer.write(insert(f"k{i}", i, transactions)) for i in range(50))
+            return await asyncio.wait_for(
+                asyncio.gather(
+                    *(writer.write(insert(f"k{i}", i, transactions)) for i in range(50))
+                ),
+                10,
             )
         finally:
-            await writer.close()
+            await asyncio.wait_for(writer.close(), 10)
 
     values = asyncio.run(scenario())
     assert values == [i * 10 for i in range(50)]
@@ -78,18 +81,21 @@ def test_a_failing_operation_fails_its_whole_batch_and_nothing_of_it_is_written(
         writer = Writer(engine)
         writer.open()
         try:
-            outcomes = await asyncio.gather(
-                writer.write(insert("a", 1)),
-                writer.write(failing),
-                writer.write(insert("b", 2)),
-                return_exceptions=True,
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(
+                    writer.write(insert("a", 1)),
+                    writer.write(failing),
+                    writer.write(insert("b", 2)),
+                    return_exceptions=True,
+                ),
+                10,
             )
             assert all(outcome is boom for outcome in outcomes), outcomes
             assert rows(engine) == {}
-            assert await writer.write(insert("c", 3)) == 30
+            assert await asyncio.wait_for(writer.write(insert("c", 3)), 10) == 30
             assert rows(engine) == {"c": 3}
         finally:
-            await writer.close()
+            await asyncio.wait_for(writer.close(), 10)
 
     asyncio.run(scenario())
 
@@ -103,8 +109,8 @@ def test_write_after_close_raises(engine: Engine) -> None:
     async def scenario() -> None:
         writer = Writer(engine)
         writer.open()
-        assert await writer.write(insert("a", 1)) == 10
-        await writer.close()
+        assert await asyncio.wait_for(writer.write(insert("a", 1)), 10) == 10
+        await asyncio.wait_for(writer.close(), 10)
         with pytest.raises(RuntimeError, match="closed"):
             await writer.write(operation)
 
@@ -145,13 +151,13 @@ def test_a_write_cancelled_before_its_batch_starts_is_not_run(engine: Engine) ->
             assert entered == ["kept", "dropped"]
             assert ran == []
             dropped.cancel()
-            assert await kept == 10
+            assert await asyncio.wait_for(kept, 10) == 10
             for task in (never, dropped):
                 with pytest.raises(asyncio.CancelledError):
                     await task
-            assert await writer.write(recorded("later")) == 10
+            assert await asyncio.wait_for(writer.write(recorded("later")), 10) == 10
         finally:
-            await writer.close()
+            await asyncio.wait_for(writer.close(), 10)
 
     asyncio.run(scenario())
     assert ran == ["kept", "later"]
@@ -183,7 +189,7 @@ def test_close_fails_the_writes_queued_behind_the_batch_under_way(engine: Engine
         closing = asyncio.create_task(writer.close())
         await asyncio.sleep(0)
         release.set()
-        assert await first == 10
+        assert await asyncio.wait_for(first, 10) == 10
         await asyncio.wait_for(closing, 10)
         # "fail the writes still queued": the queued write must not hang forever
         with pytest.raises(RuntimeError, match="closed"):
