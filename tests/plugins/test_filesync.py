@@ -59,7 +59,7 @@ def test_users_of_one_file_system_share_it_until_the_last_close(tmp_path: Path) 
 
     async def after_close() -> None:
         with pytest.raises(RuntimeError):
-            await second.flush()
+            await asyncio.wait_for(second.flush(), 10)
 
     asyncio.run(after_close())
     again = open_sync(first_dir)  # a fresh flusher, not the closed one
