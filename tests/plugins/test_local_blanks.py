@@ -127,10 +127,8 @@ def test_take_returns_none_when_out_and_recovers_after_a_failed_refill(
     taken: list[tuple[int, Path]] = []
     try:
         folder.rename(away)  # the refills fail now, as on a full disk
-        for _ in range(4):
-            blank = blanks.take()
-            assert blank is not None
-            taken.append(blank)
+        for _ in range(4):  # made before the rename (their files are there), maybe not yet
+            taken.append(take_within(blanks))  # handed to the stock: poll
         assert blanks.take() is None
         away.rename(folder)
         taken.append(take_within(blanks))
@@ -169,7 +167,7 @@ def test_local_storage_start_removes_what_a_crash_left(tmp_path: Path) -> None:
             assert not (documents / f"{PREFIX}x").exists()
             assert not (documents / ".job.pdf.part").exists()
             assert (await storage.get("old.pdf")).read_bytes() == b"%PDF-1.7 whole"
-            assert blank_files(documents)  # a fresh stock
+            wait_for_stock(documents, 1)  # a fresh stock
         finally:
             await storage.stop()
 
@@ -223,3 +221,40 @@ def test_local_storage_stores_more_documents_than_blanks_and_stop_removes_the_re
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
     assert {path.name for path in documents.iterdir()} == set(bodies)
+
+
+def test_a_failed_refill_leaks_no_descriptor_and_no_file(
+    folder: Path, fds_are_closed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faxbot_plugin_local.blanks as blanks_module
+
+    real_open = os.open
+    calls = [0]
+
+    def open_then_fail(path: str | os.PathLike[str], flags: int, mode: int = 0o777) -> int:
+        calls[0] += 1
+        if calls[0] > 3:
+            raise OSError(24, "Too many open files")
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(blanks_module.os, "open", open_then_fail)
+    blanks = Blanks(folder, stock=8)
+    with pytest.raises(OSError, match="Too many open files"):
+        blanks._make(8)
+    assert calls[0] == 4
+    assert blank_files(folder) == set()  # the three made before the failure are gone
+
+
+def test_stop_after_a_failed_start_does_not_raise(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(self: Path, pattern: str) -> list[Path]:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    blanks = Blanks(folder, stock=4)
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "glob", unreadable)
+        with pytest.raises(PermissionError):
+            blanks.start()
+    blanks.stop()  # LocalStorage.stop() calls it after a failed start
+    assert blank_files(folder) == set()

@@ -49,7 +49,8 @@ class Blanks:
         with self._lock:
             self._stopping = True
             self._wake.notify()
-        self._thread.join(30)
+        if self._thread.is_alive():  # not when start() failed before starting it
+            self._thread.join(30)
         with self._lock:
             left, self._ready = self._ready, []
         for fd, path in left:
@@ -57,10 +58,17 @@ class Blanks:
             path.unlink(missing_ok=True)
 
     def _make(self, count: int) -> list[tuple[int, Path]]:
-        made = []
-        for _ in range(count):
-            path = self._folder / f"{PREFIX}{new_id()}"
-            made.append((os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path))
+        """`count` new blanks; if one cannot be made, none are kept (no fd or file leaks)."""
+        made: list[tuple[int, Path]] = []
+        try:
+            for _ in range(count):
+                path = self._folder / f"{PREFIX}{new_id()}"
+                made.append((os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path))
+        except OSError:
+            for fd, path in made:
+                os.close(fd)
+                path.unlink(missing_ok=True)
+            raise
         return made
 
     def _run(self) -> None:
