@@ -85,7 +85,12 @@ class LocalStorage(Plugin):
                 await asyncio.to_thread(handle.write, chunk)
             if handle is None:
                 blank = self._blanks.take() if self._blanks is not None else None
-                size = _write_small(blank, tmp, path, held)
+                data = bytes(held)
+                if self._sync is not None:  # written and synced by the flusher's thread
+                    return await self._sync.write_and_flush(
+                        lambda: _write_small(blank, tmp, path, data)
+                    )
+                size = _write_small(blank, tmp, path, data)
             else:
                 size = await asyncio.to_thread(_finish_large, handle, tmp, path)
         except BaseException:

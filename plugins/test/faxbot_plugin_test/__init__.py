@@ -81,10 +81,11 @@ class TestTransport(Plugin):
         handed_over_ms = int(self._clock() * 1000)
         sid = f"test-{handed_over_ms}-{outcome}-{fax.job_id}"
         entry = {"job_id": fax.job_id, "to": fax.to, "pages": fax.pages, "provider_sid": sid}
-        # One write of one line to a file opened O_APPEND: lines never interleave. It goes to
-        # the page cache from the event loop; the flush makes it durable.
-        os.write(self._ledger_fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
-        await self._sync.flush()
+        # One write of one line to a file opened O_APPEND: lines never interleave. The
+        # flusher's thread writes it and makes it durable with the others of the moment.
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode()
+        fd = self._ledger_fd
+        await self._sync.write_and_flush(lambda: os.write(fd, line))
         return SendReceipt(provider_sid=sid)
 
     async def find_sent(self, job_id: str) -> SendReceipt | None:
