@@ -150,3 +150,52 @@ def test_a_syncfs_error_fails_every_waiter_of_that_pass(tmp_path: Path) -> None:
     finally:
         sync._syncfs = original
         sync.close()
+
+
+def test_writes_run_in_the_flushers_thread_in_order_before_its_syncfs(tmp_path: Path) -> None:
+    sync = open_sync(tmp_path)
+    events: list[str] = []
+    original = sync._syncfs
+
+    def recording_syncfs(fd: int) -> None:
+        events.append("syncfs")
+        original(fd)
+
+    sync._syncfs = recording_syncfs
+    loop_thread = threading.get_ident()
+
+    def write(name: str) -> Callable[[], int]:
+        def run() -> int:
+            assert threading.get_ident() != loop_thread
+            events.append(name)
+            return (tmp_path / name).write_bytes(name.encode())
+
+        return run
+
+    def broken() -> int:
+        events.append("broken")
+        raise PermissionError(13, "Permission denied")
+
+    async def scenario() -> list[int | BaseException]:
+        return await asyncio.wait_for(
+            asyncio.gather(
+                sync.write_and_flush(write("one")),
+                sync.write_and_flush(broken),
+                sync.write_and_flush(write("three")),
+                return_exceptions=True,
+            ),
+            10,
+        )
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        sync._syncfs = original
+        sync.close()
+    assert results[0] == 3 and results[2] == 5
+    assert isinstance(results[1], PermissionError)  # only that caller hears its failure
+    # in order, and every write is followed by a sync before its caller hears back
+    assert [e for e in events if e != "syncfs"] == ["one", "broken", "three"]
+    assert events[-1] == "syncfs"
+    assert (tmp_path / "one").read_bytes() == b"one"
+    assert (tmp_path / "three").read_bytes() == b"three"
