@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import socket
@@ -95,7 +96,8 @@ def cold_starts(
 ) -> tuple[float, float]:
     """Median seconds to ready of each server, started alternately, each time on a new
     database (the appliance migrates it), so both see the same machine state."""
-    ours_times, bare_times = [], []
+    ours_times: list[float] = []
+    bare_times: list[float] = []
     for _ in range(COLD_STARTS):
         for command, port, times in ((ours, ours_port, ours_times), (bare, bare_port, bare_times)):
             shutil.rmtree(root / "data", ignore_errors=True)
@@ -111,6 +113,13 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds the process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def wrk(
@@ -130,6 +139,16 @@ def wrk(
     if non2xx:
         raise SystemExit(f"{non2xx.group(1)} failed requests against {url}:\n{output}")
     return rps, p99
+
+
+def per_request(
+    before: tuple[float, float], after: tuple[float, float], requests: float
+) -> tuple[float, float]:
+    """User and system CPU milliseconds per request between two `cpu_seconds` readings."""
+    return (
+        (after[0] - before[0]) * 1000 / requests,
+        (after[1] - before[1]) * 1000 / requests,
+    )
 
 
 def post_script(root: Path, token: str | None) -> Path:
@@ -189,6 +208,7 @@ def main() -> None:
             ours_get = wrk(
                 wrk_bin, f"http://127.0.0.1:{ours_port}/fax/{job['id']}", args.seconds, auth
             )
+            before = cpu_seconds(bare.pid)
             bare_post = wrk(
                 wrk_bin,
                 f"http://127.0.0.1:{bare_port}/fax",
@@ -196,6 +216,8 @@ def main() -> None:
                 {},
                 post_script(root, None),
             )
+            bare_cpu = per_request(before, cpu_seconds(bare.pid), bare_post[0] * args.seconds)
+            before = cpu_seconds(ours.pid)
             ours_post = wrk(
                 wrk_bin,
                 f"http://127.0.0.1:{ours_port}/fax",
@@ -203,6 +225,7 @@ def main() -> None:
                 {},
                 post_script(root, token),
             )
+            ours_cpu = per_request(before, cpu_seconds(ours.pid), ours_post[0] * args.seconds)
         finally:
             for process in (ours, bare):
                 process.terminate()
@@ -212,6 +235,8 @@ def main() -> None:
         ("GET /fax/{id} p99 ms", ours_get[1], bare_get[1], ""),
         ("POST /fax requests/s (1-page PDF)", ours_post[0], bare_post[0], ">= 0.30"),
         ("POST /fax p99 ms", ours_post[1], bare_post[1], ""),
+        ("POST /fax CPU ms per request", sum(ours_cpu), sum(bare_cpu), "(all threads)"),
+        ("  of it in the kernel", ours_cpu[1], bare_cpu[1], ""),
         (f"cold start to ready, s (median of {COLD_STARTS})", ours_cold, bare_cold, "<= 1.5"),
         ("idle RSS, MB", ours_rss, bare_rss, "ours < 80 MB"),
     ]
@@ -226,6 +251,7 @@ def main() -> None:
                 "bare_get": bare_get,
                 "post": ours_post,
                 "bare_post": bare_post,
+                "post_cpu_ms": [ours_cpu, bare_cpu],
                 "cold": [ours_cold, bare_cold],
                 "rss_mb": [ours_rss, bare_rss],
             }
