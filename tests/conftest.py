@@ -9,6 +9,8 @@ from tests.fake_plugins import fake_source
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.postgres_server"]  # postgres_server, postgres_url, postgres_engine
+
 
 @pytest.fixture
 def plugin_source() -> PluginSource:

@@ -279,3 +279,24 @@ def test_missing_secret_is_named_never_its_value(tmp_path: Path) -> None:
     )
     assert result.returncode == 3
     assert "${env:FAXBOT_TEST_TOKEN} is not set" in result.stderr
+
+
+def test_the_appliance_runs_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """appliance.database_url names a server database: migrated at start, jobs sent through."""
+    running = build(tmp_path, extra="appliance:\n  database_url: ${env:FAXBOT_TEST_DATABASE_URL}\n")
+    running.start(env={"FAXBOT_TEST_DATABASE_URL": postgres_url.replace("+psycopg", "")})
+    try:
+        with running.client() as client:
+            response = send(client)
+            assert response.status_code == 202, response.text
+            job = response.json()
+            assert running.wait_for(job["id"])["status"] == "SUCCESS"
+            assert [j["id"] for j in client.get("/fax").json()["items"]] == [job["id"]]
+            again = send(client, headers={"Idempotency-Key": "pg-1"})
+            assert (
+                send(client, headers={"Idempotency-Key": "pg-1"}).json()["id"]
+                == (again.json()["id"])
+            )
+    finally:
+        running.stop()
+    assert not (running.data_dir / "faxbot.sqlite3").exists()  # the server database was used

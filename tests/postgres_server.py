@@ -1,0 +1,114 @@
+"""A real PostgreSQL server on loopback for the portability tests (a pytest plugin, loaded by
+tests/conftest.py): a throwaway cluster made with initdb, started once per test session when a
+test asks for it, and removed after. `scripts/setup --tests` installs Debian's postgresql
+package; as root, the server runs as the `postgres` user (it refuses to run as root)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faxbot.ids import new_id
+from faxbot.store.database import open_engine
+from sqlalchemy import Engine, create_engine, text
+
+POSTGRES_ROOT = Path("/usr/lib/postgresql")
+USER = "faxbot"
+
+
+def _bin_dir() -> Path:
+    found = sorted(POSTGRES_ROOT.glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        pytest.fail(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+            "run scripts/setup --tests, which installs Debian's postgresql package"
+        )
+    return found[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The server's base URL (SQLAlchemy, psycopg), user `faxbot`, trust auth on loopback."""
+    bin_dir = _bin_dir()
+    root = Path(tempfile.mkdtemp(prefix="faxbot-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        account = pwd.getpwnam("postgres")
+        os.chown(root, account.pw_uid, account.pw_gid)
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data = root / "data"
+    subprocess.run(
+        [*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "-A", "trust",
+         "-E", "UTF8", "--no-sync"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = _free_port()
+    log = (root / "server.log").open("wb")
+    server = subprocess.Popen(
+        [*as_postgres, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
+         "-k", str(root), "-c", "listen_addresses=127.0.0.1"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"postgresql+psycopg://{USER}@127.0.0.1:{port}"
+    probe = create_engine(f"{url}/postgres")
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                with probe.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                break
+            except Exception:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    raise RuntimeError(
+                        "PostgreSQL did not start: " + (root / "server.log").read_text()[-2000:]
+                    ) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        probe.dispose()
+        server.terminate()
+        server.wait(30)
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty database on the server for one test; dropped after it."""
+    name = f"t_{new_id()[:16]}"
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{postgres_server}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """The appliance's own engine (database.open_engine) on a fresh database."""
+    engine = open_engine(postgres_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
