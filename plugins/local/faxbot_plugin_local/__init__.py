@@ -2,10 +2,12 @@
 (never by a client's file name), durable before `put` returns.
 
 A document is written under a temporary name and renamed, so a key never names a partial file.
-Small documents (most faxes) are written on the event loop, where a page-cache write takes
-microseconds; larger ones from a worker thread. Durability comes from one `syncfs` for every
-batch of documents stored meanwhile (faxbot.plugins.filesync), not an fsync per file and per
-folder: on a busy appliance that is the difference between ~0.5 ms and ~180 ms per batch.
+The writing, renaming and syncing is done by a small child process, the file worker
+(worker.py, files.py): on a busy appliance each file-system call made from a thread of the
+appliance itself waits for the journal and then for the GIL, and a rename took ~0.2 ms there.
+The worker takes every document that has arrived, writes and renames each, and makes them all
+durable with one `syncfs`. A document over SMALL_BYTES is first written to a temporary file
+in the folder from a worker thread and then moved into place by the file worker.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ import re
 import shutil
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, ClassVar
 
+from faxbot.ids import new_id
 from faxbot.plugins.contract import Deps, Health, Manifest, Plugin, load_manifest
-from faxbot.plugins.filesync import FileSystemSync, open_sync
 
-from faxbot_plugin_local.blanks import Blanks
+from faxbot_plugin_local.files import FileWorker
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-SMALL_BYTES = 1024 * 1024  # documents up to this size are written on the event loop
+SMALL_BYTES = 1024 * 1024  # documents up to this size go to the file worker in one request
 
 
 class StorageKeyError(ValueError):
@@ -36,81 +38,80 @@ class LocalStorage(Plugin):
 
     def __init__(self) -> None:
         self._root: Path | None = None
-        self._sync: FileSystemSync | None = None
-        self._blanks: Blanks | None = None
+        self._files: FileWorker | None = None
 
-    async def start(self, settings: Mapping[str, Any], deps: Deps) -> None:
-        root = deps.data_dir / settings["directory"]
+    async def start(self, settings: Mapping[str, object], deps: Deps) -> None:
+        root = deps.data_dir / str(settings["directory"])
         await asyncio.to_thread(_prepare_folder, root)
         self._root = root
-        self._blanks = Blanks(root)
-        await asyncio.to_thread(self._blanks.start)
-        if settings["fsync"]:
-            self._sync = await asyncio.to_thread(open_sync, root)
+        # The worker starts with the first document, like the appliance's other first-fax
+        # costs (PDFium, phonenumbers): the appliance is ready sooner and idles smaller.
+        self._files = FileWorker(root, sync=bool(settings["fsync"]))
 
     async def stop(self) -> None:
-        if self._blanks is not None:
-            await asyncio.to_thread(self._blanks.stop)
-            self._blanks = None
-        if self._sync is not None:
-            await asyncio.to_thread(self._sync.close)
-            self._sync = None
+        if self._files is not None:
+            await self._files.stop()
+            self._files = None
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The file worker's process id, for tests and diagnostics."""
+        return self._files.pid if self._files is not None else None
 
     def _path(self, key: str) -> Path:
-        if self._root is None:
+        if self._root is None or self._files is None:
             raise RuntimeError("local storage used before start()")
         if not _KEY.match(key) or ".." in key:
             raise StorageKeyError(f"invalid storage key {key!r}")
         return self._root / key
 
-    async def _durable(self) -> None:
-        if self._sync is not None:
-            await self._sync.flush()
+    def _worker(self) -> FileWorker:
+        if self._files is None:
+            raise RuntimeError("local storage used before start()")
+        return self._files
 
     async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
         """Store the chunks under `key`; returns the byte count. Durable when it returns."""
         path = self._path(key)
-        tmp = path.with_name(f".{path.name}.part")
         held = bytearray()
-        handle: Any = None  # the temporary file, once the document is too big to hold
+        spill: Path | None = None
+        handle: IO[bytes] | None = None  # the temporary file, once the document is too big
         try:
             async for chunk in chunks:
                 if handle is None and len(held) + len(chunk) <= SMALL_BYTES:
                     held += chunk
                     continue
                 if handle is None:
-                    handle = await asyncio.to_thread(tmp.open, "wb")
+                    spill = path.with_name(f".{new_id()}.part")
+                    handle = await asyncio.to_thread(spill.open, "wb")
                     await asyncio.to_thread(handle.write, bytes(held))
                     held.clear()
                 await asyncio.to_thread(handle.write, chunk)
-            if handle is None:
-                blank = self._blanks.take() if self._blanks is not None else None
-                data = bytes(held)
-                if self._sync is not None:  # written and synced by the flusher's thread
-                    return await self._sync.write_and_flush(
-                        lambda: _write_small(blank, tmp, path, data)
-                    )
-                size = _write_small(blank, tmp, path, data)
-            else:
-                size = await asyncio.to_thread(_finish_large, handle, tmp, path)
+            if handle is None or spill is None:
+                await self._worker().write(key, bytes(held))
+                return len(held)
+            await asyncio.to_thread(handle.close)
+            size = (await asyncio.to_thread(spill.stat)).st_size
+            await self._worker().move(key, spill)
+            return size
         except BaseException:
             if handle is not None:
                 handle.close()
-            tmp.unlink(missing_ok=True)
+            if spill is not None:
+                spill.unlink(missing_ok=True)
             raise
-        await self._durable()
-        return size
 
     async def put_file(self, key: str, source: Path) -> int:
-        """Move `source` into the store (same file system: a rename, no copy); durable when
-        it returns. Falls back to a copy across file systems."""
+        """Move `source` into the store (a rename when it is on the same file system; a copy
+        otherwise); durable when it returns."""
         path = self._path(key)
-        size = source.stat().st_size
+        staged = path.with_name(f".{new_id()}.part")
+        size = await asyncio.to_thread(_stage, source, staged)
         try:
-            source.replace(path)  # a rename: microseconds, on the event loop
-        except OSError:  # another file system: copy through a temporary name
-            await asyncio.to_thread(_copy_in, source, path)
-        await self._durable()
+            await self._worker().move(key, staged)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
         return size
 
     async def get(self, key: str) -> Path:
@@ -134,39 +135,16 @@ def _prepare_folder(root: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _write_small(
-    blank: tuple[int, Path] | None, tmp: Path, path: Path, data: bytes | bytearray
-) -> int:
-    """Write `data` into a blank (or a new temporary file) and rename it to `path`."""
-    if blank is None:
-        blank = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), tmp
-    fd, written = blank
+def _stage(source: Path, staged: Path) -> int:
+    """Put `source` at `staged` in the folder (rename, or copy across file systems)."""
+    size = source.stat().st_size
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    except BaseException:
-        os.close(fd)
-        written.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    written.replace(path)
-    return len(data)
-
-
-def _finish_large(handle: Any, tmp: Path, path: Path) -> int:
-    handle.close()
-    size = tmp.stat().st_size
-    tmp.replace(path)
+        source.replace(staged)
+    except OSError:  # another file system
+        try:
+            shutil.copyfile(source, staged)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        source.unlink(missing_ok=True)
     return size
-
-
-def _copy_in(source: Path, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        shutil.copyfile(source, tmp)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    source.unlink(missing_ok=True)

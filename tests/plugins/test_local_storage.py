@@ -1,0 +1,244 @@
+"""Local storage and its file worker: documents stored byte for byte, durable and named by
+key, leftovers of a crash removed, a dead worker replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from faxbot.plugins.contract import Deps
+from faxbot_plugin_local import SMALL_BYTES, LocalStorage, StorageKeyError
+from faxbot_plugin_local.worker import handle
+
+SETTINGS = {"directory": "documents", "fsync": True}
+PROC_FDS = Path("/proc/self/fd")
+
+
+def deps(tmp_path: Path) -> Deps:
+    return Deps(data_dir=tmp_path, logger=logging.getLogger("test"))
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+def open_fds() -> int:
+    return sum(1 for _ in PROC_FDS.iterdir())
+
+
+@pytest.fixture
+def fds_are_closed() -> Iterator[None]:
+    """Every file descriptor the test opened is closed by its end (Linux)."""
+    if not PROC_FDS.is_dir():
+        pytest.skip("needs /proc/self/fd")
+    before = open_fds()
+    yield
+    assert open_fds() == before
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return (Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]).lower()
+    except (FileNotFoundError, IndexError):
+        return "gone"
+
+
+def test_start_removes_what_a_crash_left(tmp_path: Path) -> None:
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / ".job.pdf.part").write_bytes(b"%PDF-1.7 half")
+    (documents / "old.pdf").write_bytes(b"%PDF-1.7 whole")
+    storage = LocalStorage()
+
+    async def scenario() -> None:
+        await storage.start(SETTINGS, deps(tmp_path))
+        try:
+            assert not (documents / ".job.pdf.part").exists()
+            assert (await storage.get("old.pdf")).read_bytes() == b"%PDF-1.7 whole"
+        finally:
+            await storage.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert list(documents.iterdir()) == [documents / "old.pdf"]
+
+
+def test_small_and_large_documents_are_stored_byte_for_byte(
+    tmp_path: Path, fds_are_closed: None
+) -> None:
+    small = b"%PDF-1.7 small " + os.urandom(1500)
+    parts = [os.urandom(300 * 1024) for _ in range(5)]
+    large = b"".join(parts)
+    assert len(large) > SMALL_BYTES
+    storage = LocalStorage()
+    documents = tmp_path / "documents"
+
+    async def scenario() -> None:
+        await storage.start(SETTINGS, deps(tmp_path))
+        try:
+            assert await storage.put("small.pdf", _chunks(small[:10], small[10:])) == len(small)
+            assert await storage.put("large.pdf", _chunks(*parts)) == len(large)
+            assert (await storage.get("small.pdf")).read_bytes() == small
+            assert (await storage.get("large.pdf")).read_bytes() == large
+            assert list(documents.glob(".*")) == []
+            with pytest.raises(StorageKeyError):
+                await storage.put(".hidden", _chunks(b"x"))
+        finally:
+            await storage.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert sorted(documents.iterdir()) == [documents / "large.pdf", documents / "small.pdf"]
+
+
+def test_many_documents_at_once_are_all_stored_and_the_worker_exits_at_stop(
+    tmp_path: Path, fds_are_closed: None
+) -> None:
+    bodies = {f"job-{i}.pdf": f"%PDF-1.7 document {i}".encode() for i in range(300)}
+    storage = LocalStorage()
+    documents = tmp_path / "documents"
+    pids: list[int] = []
+
+    async def scenario() -> None:
+        await storage.start(SETTINGS, deps(tmp_path))
+        try:
+            sizes = await asyncio.gather(
+                *(storage.put(key, _chunks(body)) for key, body in bodies.items())
+            )
+            assert storage.worker_pid is not None
+            pids.append(storage.worker_pid)
+            assert sizes == [len(body) for body in bodies.values()]
+            for key, body in bodies.items():
+                assert (await storage.get(key)).read_bytes() == body
+        finally:
+            await storage.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert {path.name for path in documents.iterdir()} == set(bodies)
+    assert not alive(pids[0])
+
+
+def test_a_dead_worker_fails_its_request_and_is_replaced(tmp_path: Path) -> None:
+    storage = LocalStorage()
+
+    async def scenario() -> None:
+        await storage.start(SETTINGS, deps(tmp_path))
+        try:
+            assert await storage.put("a.pdf", _chunks(b"%PDF-1.7 a")) == 10
+            first = storage.worker_pid
+            assert first is not None
+            os.kill(first, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while alive(first):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            # the next put may meet the dead worker's pipe or a new worker: either it fails
+            # with an OSError naming the worker, or it is stored; never silently lost
+            try:
+                await storage.put("b.pdf", _chunks(b"%PDF-1.7 b"))
+            except OSError as exc:
+                assert "file worker exited" in str(exc)
+            assert await storage.put("c.pdf", _chunks(b"%PDF-1.7 c")) == 10
+            assert storage.worker_pid not in (None, first)
+            assert (await storage.get("c.pdf")).read_bytes() == b"%PDF-1.7 c"
+        finally:
+            await storage.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_put_file_moves_a_spilled_upload_in(tmp_path: Path) -> None:
+    storage = LocalStorage()
+    upload = tmp_path / "incoming" / "upload.part"
+    upload.parent.mkdir()
+    upload.write_bytes(b"%PDF-1.7 spilled")
+
+    async def scenario() -> None:
+        await storage.start(SETTINGS, deps(tmp_path))
+        try:
+            assert await storage.put_file("job.pdf", upload) == 16
+            assert not upload.exists()
+            assert (await storage.get("job.pdf")).read_bytes() == b"%PDF-1.7 spilled"
+        finally:
+            await storage.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+@pytest.mark.parametrize("name", ["", "../x", "a/b", ".hidden"])
+def test_the_worker_refuses_names_outside_its_folder(tmp_path: Path, name: str) -> None:
+    folder_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert handle(folder_fd, 0, name, b"data") != 0
+    finally:
+        os.close(folder_fd)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_is_reported_with_its_errno(tmp_path: Path) -> None:
+    folder_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        # a move of a file that does not exist: ENOENT, and nothing is created
+        assert handle(folder_fd, 1, "job.pdf", os.fsencode(tmp_path / "missing")) == 2
+        assert handle(folder_fd, 9, "job.pdf", b"") != 0  # an unknown operation
+    finally:
+        os.close(folder_fd)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endless_stream_of_requests_is_answered_in_bounded_batches(tmp_path: Path) -> None:
+    """While requests keep coming without a pause, answers still flow: the worker syncs and
+    answers every MAX_BATCH requests instead of reading forever."""
+    import select
+    import subprocess
+    import sys
+    import threading
+
+    from faxbot_plugin_local.files import WORKER
+    from faxbot_plugin_local.worker import ANSWER, MAX_BATCH, REQUEST
+
+    request = REQUEST.pack(7, 0, 4, 5) + b"a.pdf" + b"%PDF"
+    worker = subprocess.Popen(
+        [sys.executable, "-I", "-S", str(WORKER), str(tmp_path), "--no-sync"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert worker.stdin is not None and worker.stdout is not None
+    stop = threading.Event()
+
+    def flood() -> None:
+        assert worker.stdin is not None
+        deadline = time.monotonic() + 8
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                worker.stdin.write(request * 256)
+                worker.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    sender = threading.Thread(target=flood)
+    sender.start()
+    try:
+        ready, _, _ = select.select([worker.stdout], [], [], 4)  # the flood goes on for 8 s
+        assert ready, "no answer while requests kept coming"
+        first = os.read(worker.stdout.fileno(), ANSWER.size * MAX_BATCH)
+        assert ANSWER.unpack_from(first) == (7, 0)
+    finally:
+        stop.set()
+        sender.join(10)
+        worker.stdin.close()
+        worker.stdout.close()
+        worker.wait(10)
+    assert (tmp_path / "a.pdf").read_bytes() == b"%PDF"
