@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ import pytest
 from faxbot.ids import new_id
 from faxbot.store.database import open_engine
 from sqlalchemy import Engine, create_engine, text
+
+from tests.server.conftest import free_port
 
 POSTGRES_ROOT = Path("/usr/lib/postgresql")
 USER = "faxbot"
@@ -32,13 +33,6 @@ def _bin_dir() -> Path:
             "run scripts/setup --tests, which installs Debian's postgresql package"
         )
     return found[-1].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +51,7 @@ def postgres_server() -> Iterator[str]:
          "-E", "UTF8", "--no-sync"],
         check=True, capture_output=True,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     log = (root / "server.log").open("wb")
     server = subprocess.Popen(
         [*as_postgres, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),

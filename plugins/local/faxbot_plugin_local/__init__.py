@@ -59,7 +59,7 @@ class LocalStorage(Plugin):
         return self._files.pid if self._files is not None else None
 
     def _path(self, key: str) -> Path:
-        if self._root is None or self._files is None:
+        if self._root is None:
             raise RuntimeError("local storage used before start()")
         if not _KEY.match(key) or ".." in key:
             raise StorageKeyError(f"invalid storage key {key!r}")

@@ -31,7 +31,9 @@ MAX_BATCH = 1024  # requests handled before a sync and the answers, however many
 
 
 def syncfs_function() -> Callable[[int], None]:
-    """syncfs(2) from the C library already loaded; os.sync() where there is none."""
+    """syncfs(2) from the C library already loaded; os.sync() where there is none. The same
+    as faxbot.plugins.filesync's, written again on purpose: this file runs without
+    site-packages and cannot import the appliance."""
     syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
     if syncfs is None:
         return lambda _fd: os.sync()
