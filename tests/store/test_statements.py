@@ -10,16 +10,31 @@ from faxbot.store.jobs import _COLUMNS, _Statements
 
 @pytest.mark.parametrize(("style", "marker"), [("qmark", ":{}"), ("pyformat", "%({})s")])
 def test_every_column_is_a_bound_parameter(style: str, marker: str) -> None:
-    sql = _Statements.for_paramstyle(style)
+    sql = _Statements(style)
     for column in _COLUMNS:
         assert marker.format(column) in sql.insert
-    assert sql.update.endswith(
-        f"WHERE id = {marker.format('id')} AND phase = {marker.format('expected')}"
+    update = sql.update(("phase", "updated_at"))
+    assert update == (
+        f"UPDATE jobs SET phase = {marker.format('phase')}, updated_at = "  # noqa: S608
+        f"{marker.format('updated_at')} WHERE id = {marker.format('id')} "
+        f"AND phase = {marker.format('expected')}"
     )
     # nothing but our own names and markers: no value is ever spliced into the text
-    assert not re.search(r"'[^']*'", sql.insert + sql.update)
+    assert not re.search(r"'[^']*'", sql.insert + update)
+
+
+def test_an_update_is_made_once_per_set_of_columns() -> None:
+    sql = _Statements("qmark")
+    assert sql.update(("status",)) is sql.update(("status",))
+    assert sql.update(("status",)) != sql.update(("status", "error"))
+
+
+@pytest.mark.parametrize("columns", [("nope",), ("status", "id"), ("status; DROP TABLE jobs",)])
+def test_only_known_columns_other_than_the_id_can_be_updated(columns: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="cannot update the columns"):
+        _Statements("qmark").update(columns)
 
 
 def test_an_unknown_paramstyle_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported DB-API paramstyle 'format'"):
-        _Statements.for_paramstyle("format")
+        _Statements("format")

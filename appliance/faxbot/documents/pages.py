@@ -14,6 +14,7 @@ password is blamed only when the file really has an /Encrypt dictionary.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,19 +35,27 @@ _UNREADABLE = "not a readable PDF: it is damaged, is not a PDF, or has no pages"
 def count_pages(source: bytes | Path) -> int:
     """The number of pages of the PDF `source` (its bytes, or a file); DocumentError when it
     cannot be read. A missing file raises FileNotFoundError: that is not the client's fault."""
-    import pypdfium2  # loaded with the first fax, not at start
+    import pypdfium2  # loaded (and PDFium initialised) with the first fax, not at start
 
+    # PDFium's C API through pypdfium2.raw: the PdfDocument helper registers a finalizer and
+    # tracks the object for every document, which cost more than loading and counting.
+    pdfium: Any = pypdfium2.raw
     if isinstance(source, Path) and not source.is_file():
         raise FileNotFoundError(source)
     with _PDFIUM:
+        if isinstance(source, bytes):  # PDFium reads the buffer in place; `source` holds it
+            document = pdfium.FPDF_LoadMemDocument64(source, len(source), None)
+        else:
+            document = pdfium.FPDF_LoadDocument(os.fsencode(source), None)
         try:
-            document: Any = pypdfium2.PdfDocument(source)
-        except pypdfium2.PdfiumError as exc:
-            raise DocumentError(_load_error(exc.err_code, source)) from None
-        try:
-            return len(document)
+            pages = int(pdfium.FPDF_GetPageCount(document)) if document else 0
+            error = int(pdfium.FPDF_GetLastError()) if pages < 1 else None
         finally:
-            document.close()
+            if document:
+                pdfium.FPDF_CloseDocument(document)
+    if error is not None:
+        raise DocumentError(_load_error(error, source))
+    return pages
 
 
 def _load_error(code: int | None, source: bytes | Path) -> str:

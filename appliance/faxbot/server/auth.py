@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -104,6 +105,13 @@ class RequireScope:
             key = check(keyring, presented_token(scope["headers"]), required)
             scope.setdefault("state", {})["api_key"] = key
         await self.app(scope, receive, send)
+
+
+def api_key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey:
+    """The key RequireScope accepted for this request (read from the scope: Litestar's
+    `request.state` builds a new State object on every access)."""
+    key: ApiKey = connection.scope["state"]["api_key"]
+    return key
 
 
 def check(keyring: KeyRing, token: str | None, required: str) -> ApiKey:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from litestar.enums import ParamType
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import (
     Components,
     OpenAPIMediaType,
     Operation,
+    Parameter,
     RequestBody,
     Schema,
     SecurityScheme,
@@ -46,7 +48,8 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
 
 @dataclass
 class SendFaxOperation(Operation):
-    """POST /fax: the multipart body the handler streams."""
+    """POST /fax: the multipart body the handler streams, and the Idempotency-Key header it
+    reads itself."""
 
     def __post_init__(self) -> None:
         form = Schema(
@@ -67,6 +70,16 @@ class SendFaxOperation(Operation):
                 ),
             },
         )
+        self.parameters = [
+            Parameter(
+                name="Idempotency-Key",
+                param_in=ParamType.HEADER,
+                required=False,
+                schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255),
+                description="A key of your choosing (such as a UUID) that makes a retried "
+                "POST return the job the first one created instead of sending again.",
+            )
+        ]
         self.request_body = RequestBody(
             required=True,
             content={"multipart/form-data": OpenAPIMediaType(schema=form)},

@@ -31,8 +31,16 @@ class FaxForm:
     sha256: str = ""
 
 
+def _content_type(request: Request[Any, Any, Any]) -> str:
+    # From the raw ASGI headers: `request.headers` builds a Headers object for one lookup.
+    for name, value in request.scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1")
+    return ""
+
+
 def _boundary(request: Request[Any, Any, Any]) -> str:
-    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    content_type, options = parse_options_header(_content_type(request))
     if content_type != "multipart/form-data" or not options.get("boundary"):
         raise ApiError(
             415,

@@ -174,7 +174,8 @@ export interface OperationRequests {
   list_plugins: Record<string, never>;
   send_fax: {
     header?: {
-      "Idempotency-Key"?: string | null | undefined;
+      /** A key of your choosing (such as a UUID) that makes a retried POST return the job the first one created instead of sending again. */
+      "Idempotency-Key"?: string | undefined;
     } | undefined;
     body: {
       /** The document: a PDF, or UTF-8 plain text that is rendered to PDF. Judged by content, not by name or type. */

@@ -17,7 +17,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: SendFaxBody,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -100,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: SendFaxBody,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorBody | FaxJob]:
     """Send a fax
 
@@ -109,7 +109,7 @@ def sync_detailed(
     instead of sending again.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (SendFaxBody):
 
     Raises:
@@ -136,7 +136,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: SendFaxBody,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorBody | FaxJob | None:
     """Send a fax
 
@@ -145,7 +145,7 @@ def sync(
     instead of sending again.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (SendFaxBody):
 
     Raises:
@@ -167,7 +167,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: SendFaxBody,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorBody | FaxJob]:
     """Send a fax
 
@@ -176,7 +176,7 @@ async def asyncio_detailed(
     instead of sending again.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (SendFaxBody):
 
     Raises:
@@ -201,7 +201,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: SendFaxBody,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorBody | FaxJob | None:
     """Send a fax
 
@@ -210,7 +210,7 @@ async def asyncio(
     instead of sending again.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (SendFaxBody):
 
     Raises:
