@@ -9,7 +9,7 @@ from tests.fake_plugins import fake_source
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.postgres_server"]  # postgres_server, postgres_url, postgres_engine
+pytest_plugins = ["tests.postgres_server"]  # postgres_server, postgres_url, postgres_database
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from faxbot.ids import new_id
-from faxbot.store.database import open_engine
-from sqlalchemy import Engine, create_engine, text
+from faxbot.store.database import Database
+from sqlalchemy import create_engine, text
 
 from tests.server.conftest import free_port
 
@@ -99,10 +99,10 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def postgres_engine(postgres_url: str) -> Iterator[Engine]:
-    """The appliance's own engine (database.open_engine) on a fresh database."""
-    engine = open_engine(postgres_url)
+def postgres_database(postgres_url: str) -> Iterator[Database]:
+    """The appliance's own Database (store/database.py) on a fresh database."""
+    database = Database(postgres_url)
     try:
-        yield engine
+        yield database
     finally:
-        engine.dispose()
+        database.close()

@@ -1,12 +1,27 @@
-"""The schema a new database gets (tables + stamp) is the one the migrations build."""
+"""The schema a new database gets (schema/<dialect>.sql + stamp) is the one the migrations
+build and the one tables.py describes; the store's column list is the table's."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from faxbot.store.database import HEAD, MIGRATIONS, current_revision, migrate, upgrade
+from faxbot.store.database import (
+    HEAD,
+    MIGRATIONS,
+    SCHEMA,
+    Database,
+    DatabaseUrlError,
+    current_revision,
+    migrate,
+    upgrade,
+)
+from faxbot.store.jobs import COLUMNS
+from faxbot.store.schema_sql import DIALECTS, render
+from faxbot.store.tables import jobs
 from sqlalchemy import create_engine, inspect
 
 
@@ -21,6 +36,7 @@ def _schema(url: str) -> dict[str, object]:
             ),
             sorted(str(i["name"]) for i in inspector.get_indexes(table)),
             sorted(str(u["name"]) for u in inspector.get_unique_constraints(table)),
+            inspector.get_pk_constraint(table)["constrained_columns"],
         )
     engine.dispose()
     return schema
@@ -32,21 +48,60 @@ def test_head_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_the_schema_files_are_rendered_from_tables_py(dialect: str) -> None:
+    assert (SCHEMA / f"{dialect}.sql").read_text(encoding="utf-8") == render(dialect), (
+        f"store/schema/{dialect}.sql is out of date: run python -m faxbot.store.schema_sql"
+    )
+
+
+def test_the_store_reads_the_columns_of_the_table() -> None:
+    assert [c.name for c in jobs.columns] == list(COLUMNS)
+
+
 def test_fresh_schema_equals_the_migrated_one(tmp_path: Path) -> None:
     fresh_url, migrated_url = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
-    fresh = create_engine(fresh_url)
+    fresh, migrated = Database(fresh_url), Database(migrated_url)
     migrate(fresh)
-    migrated = create_engine(migrated_url)
-    upgrade(migrated)
+    upgrade(migrated_url)
     assert current_revision(fresh) == current_revision(migrated) == HEAD
-    fresh.dispose()
-    migrated.dispose()
+    fresh.close()
+    migrated.close()
     assert _schema(fresh_url) == _schema(migrated_url)
 
 
-def test_migrate_is_idempotent(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
-    migrate(engine)
-    migrate(engine)
-    assert current_revision(engine) == HEAD
-    engine.dispose()
+def test_migrate_is_idempotent_and_sets_wal(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate(database)
+    migrate(database)
+    assert current_revision(database) == HEAD
+    database.close()
+    with sqlite3.connect(tmp_path / "c.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert connection.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+
+
+def test_an_older_database_is_upgraded_by_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with sqlite3.connect(tmp_path / "old.db") as connection:  # a database from before 0001
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    database = Database(url)
+    migrate(database)
+    assert current_revision(database) == HEAD
+    database.close()
+    assert "jobs" in _schema(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root:hunter2@db/faxbot", "unsupported database URL scheme 'mysql'"),
+        ("root:hunter2@db/faxbot", r"unsupported database URL \(no scheme://\)"),
+        ("sqlite:///:memory:", "an in-memory SQLite database keeps nothing"),
+        ("sqlite:///", "an in-memory SQLite database keeps nothing"),
+    ],
+)
+def test_an_unusable_url_is_refused_without_its_password(url: str, message: str) -> None:
+    with pytest.raises(DatabaseUrlError, match=message) as raised:
+        Database(url)
+    assert "hunter2" not in str(raised.value)

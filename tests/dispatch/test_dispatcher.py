@@ -18,7 +18,7 @@ from faxbot.plugins.contract import (
     StatusUpdate,
     TransportError,
 )
-from faxbot.store.database import migrate, open_engine
+from faxbot.store.database import Database, migrate
 from faxbot.store.jobs import Job, JobStore, Phase
 from faxbot.store.writer import Writer
 
@@ -73,11 +73,11 @@ async def run(
     prepare: Callable[[JobStore], Any] | None = None,
     seconds: float = 15.0,
 ) -> tuple[JobStore, Job]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
-    migrate(engine)
-    writer = Writer(engine)
+    database = Database(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+    migrate(database)
+    writer = Writer(database)
     writer.open()
-    store = JobStore(engine, writer)
+    store = JobStore(database, writer)
     await store.create(
         job_id="job1",
         to="+12025550143",
@@ -103,7 +103,7 @@ async def run(
     await asyncio.gather(task, return_exceptions=True)
     final = store.get("job1")
     await writer.close()
-    engine.dispose()
+    database.close()
     assert final is not None
     return store, final
 

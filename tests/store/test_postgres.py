@@ -1,5 +1,5 @@
 """The store is portable to PostgreSQL: the same schema, migrations, statements and
-compare-and-set rules, on a real server (tests/store/conftest.py). With a server database the
+compare-and-set rules, on a real server (tests/postgres_server.py). With a server database the
 writer runs each batch, statements and COMMIT, in its thread."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from faxbot.store.database import HEAD, current_revision, migrate, open_engine, upgrade
+from faxbot.store.database import HEAD, Database, current_revision, migrate, upgrade
 from faxbot.store.jobs import BadCursor, JobStore, Phase
 from faxbot.store.writer import Writer
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 
 def _create(store: JobStore, job_id: str, key: str | None = None, at: float = 0.0):  # type: ignore[no-untyped-def]
@@ -33,29 +33,35 @@ def _columns(engine: Engine) -> list[tuple[str, str, bool]]:
 
 
 def test_a_new_database_is_created_stamped_and_equals_the_migrated_schema(
-    postgres_engine: Engine, postgres_url: str
+    postgres_database: Database, postgres_url: str
 ) -> None:
-    migrate(postgres_engine)
-    migrate(postgres_engine)  # idempotent
-    assert current_revision(postgres_engine) == HEAD
-    fresh_columns = _columns(postgres_engine)
-    fresh_indexes = sorted(str(i["name"]) for i in inspect(postgres_engine).get_indexes("jobs"))
-    with postgres_engine.begin() as connection:  # the same database, built by Alembic instead
-        connection.execute(text("DROP TABLE jobs"))
-        connection.execute(text("DROP TABLE alembic_version"))
-    upgrade(postgres_engine)
-    assert current_revision(postgres_engine) == HEAD
-    assert _columns(postgres_engine) == fresh_columns
-    assert sorted(str(i["name"]) for i in inspect(postgres_engine).get_indexes("jobs")) == (
-        fresh_indexes
-    )
+    migrate(postgres_database)
+    migrate(postgres_database)  # idempotent
+    assert current_revision(postgres_database) == HEAD
+    engine = create_engine(postgres_url)
+    try:
+        fresh_columns = _columns(engine)
+        fresh_indexes = sorted(str(i["name"]) for i in inspect(engine).get_indexes("jobs"))
+        with engine.begin() as connection:  # the same database, built by Alembic instead
+            connection.execute(text("DROP TABLE jobs"))
+            connection.execute(text("DROP TABLE alembic_version"))
+        upgrade(postgres_url)
+        assert current_revision(postgres_database) == HEAD
+        assert _columns(engine) == fresh_columns
+        assert sorted(str(i["name"]) for i in inspect(engine).get_indexes("jobs")) == (
+            fresh_indexes
+        )
+    finally:
+        engine.dispose()
 
 
-def test_jobs_are_created_once_per_idempotency_key_and_paged(postgres_engine: Engine) -> None:
-    migrate(postgres_engine)
-    writer = Writer(postgres_engine)
+def test_jobs_are_created_once_per_idempotency_key_and_paged(
+    postgres_database: Database,
+) -> None:
+    migrate(postgres_database)
+    writer = Writer(postgres_database)
     writer.open()
-    store = JobStore(postgres_engine, writer)
+    store = JobStore(postgres_database, writer)
 
     async def scenario() -> None:
         first, created = await _create(store, "a" * 32, key="retry-me")
@@ -76,14 +82,16 @@ def test_jobs_are_created_once_per_idempotency_key_and_paged(postgres_engine: En
     asyncio.run(scenario())
 
 
-def test_two_appliances_never_both_take_a_job(postgres_engine: Engine, postgres_url: str) -> None:
-    """Each appliance has its own engine and writer; the phase compare-and-set decides."""
-    migrate(postgres_engine)
-    other_engine = open_engine(postgres_url)
-    ours, theirs = Writer(postgres_engine), Writer(other_engine)
+def test_two_appliances_never_both_take_a_job(
+    postgres_database: Database, postgres_url: str
+) -> None:
+    """Each appliance has its own connections and writer; the phase compare-and-set decides."""
+    migrate(postgres_database)
+    other = Database(postgres_url)
+    ours, theirs = Writer(postgres_database), Writer(other)
     ours.open()
     theirs.open()
-    store_a, store_b = JobStore(postgres_engine, ours), JobStore(other_engine, theirs)
+    store_a, store_b = JobStore(postgres_database, ours), JobStore(other, theirs)
 
     async def scenario() -> None:
         jobs = [(await _create(store_a, f"{n:032d}"))[0] for n in range(20)]
@@ -102,14 +110,14 @@ def test_two_appliances_never_both_take_a_job(postgres_engine: Engine, postgres_
     try:
         asyncio.run(scenario())
     finally:
-        other_engine.dispose()
+        other.close()
 
 
-def test_a_failing_batch_commits_nothing_on_postgres(postgres_engine: Engine) -> None:
-    migrate(postgres_engine)
-    writer = Writer(postgres_engine)
+def test_a_failing_batch_commits_nothing_on_postgres(postgres_database: Database) -> None:
+    migrate(postgres_database)
+    writer = Writer(postgres_database)
     writer.open()
-    store = JobStore(postgres_engine, writer)
+    store = JobStore(postgres_database, writer)
 
     def broken(connection: object) -> None:
         raise RuntimeError("boom")

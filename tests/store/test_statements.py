@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from faxbot.store.jobs import _COLUMNS, _Statements
+from faxbot.store.jobs import COLUMNS, _Statements
 
 
 @pytest.mark.parametrize(("style", "marker"), [("qmark", ":{}"), ("pyformat", "%({})s")])
 def test_every_column_is_a_bound_parameter(style: str, marker: str) -> None:
     sql = _Statements(style)
-    for column in _COLUMNS:
+    for column in COLUMNS:
         assert marker.format(column) in sql.insert
     update = sql.update(("phase", "updated_at"))
     assert update == (
@@ -19,8 +19,11 @@ def test_every_column_is_a_bound_parameter(style: str, marker: str) -> None:
         f"{marker.format('updated_at')} WHERE id = {marker.format('id')} "
         f"AND phase = {marker.format('expected')}"
     )
+    reads = [sql.get, sql.by_idempotency_key, sql.page, sql.page_after, sql.due]
     # nothing but our own names and markers: no value is ever spliced into the text
-    assert not re.search(r"'[^']*'", sql.insert + update)
+    assert not re.search(r"'[^']*'", "".join([sql.insert, update, sql.count_unfinished, *reads]))
+    for read in reads:
+        assert read.startswith(f"SELECT {', '.join(COLUMNS)} FROM jobs")  # noqa: S608
 
 
 def test_an_update_is_made_once_per_set_of_columns() -> None:

@@ -11,26 +11,25 @@ from typing import Any
 
 import pytest
 from faxbot.store import writer as writer_module
-from faxbot.store.database import migrate, open_engine
-from faxbot.store.writer import Cursor, Writer
-from sqlalchemy import Engine, text
+from faxbot.store.database import Cursor, Database, migrate
+from faxbot.store.writer import Writer
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    migrate(engine)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
-    yield engine
-    engine.dispose()
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    migrate(database)
+    with database.reading() as cursor:
+        cursor.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+    yield database
+    database.close()
 
 
-def rows(engine: Engine) -> dict[str, int]:
+def rows(database: Database) -> dict[str, int]:
     """What a separate connection sees: only committed rows."""
-    with engine.connect() as connection:
-        result = connection.execute(text("SELECT k, v FROM t"))
-        return {str(k): int(v) for k, v in result}
+    with database.reading() as cursor:
+        cursor.execute("SELECT k, v FROM t")
+        return {str(k): int(v) for k, v in cursor.fetchall()}
 
 
 def insert(key: str, value: int) -> Callable[[Cursor], int]:
@@ -56,10 +55,10 @@ def commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_concurrent_writes_are_committed_together_and_return_their_values(
-    engine: Engine, commits: list[int]
+    database: Database, commits: list[int]
 ) -> None:
     async def scenario() -> list[int]:
-        writer = Writer(engine)
+        writer = Writer(database)
         writer.open()
         try:
             return await asyncio.wait_for(
@@ -71,12 +70,12 @@ def test_concurrent_writes_are_committed_together_and_return_their_values(
 
     values = asyncio.run(scenario())
     assert values == [i * 10 for i in range(50)]
-    assert rows(engine) == {f"k{i}": i for i in range(50)}
+    assert rows(database) == {f"k{i}": i for i in range(50)}
     assert 1 <= len(commits) < 50  # group commit: fewer commits than writes
 
 
 def test_a_failing_operation_fails_its_whole_batch_and_nothing_of_it_is_written(
-    engine: Engine,
+    database: Database,
 ) -> None:
     boom = ValueError("boom")
 
@@ -85,7 +84,7 @@ def test_a_failing_operation_fails_its_whole_batch_and_nothing_of_it_is_written(
         raise boom
 
     async def scenario() -> None:
-        writer = Writer(engine)
+        writer = Writer(database)
         writer.open()
         try:
             outcomes = await asyncio.wait_for(
@@ -98,23 +97,23 @@ def test_a_failing_operation_fails_its_whole_batch_and_nothing_of_it_is_written(
                 10,
             )
             assert all(outcome is boom for outcome in outcomes), outcomes
-            assert rows(engine) == {}
+            assert rows(database) == {}
             assert await asyncio.wait_for(writer.write(insert("c", 3)), 10) == 30
-            assert rows(engine) == {"c": 3}
+            assert rows(database) == {"c": 3}
         finally:
             await asyncio.wait_for(writer.close(), 10)
 
     asyncio.run(scenario())
 
 
-def test_write_after_close_raises(engine: Engine) -> None:
+def test_write_after_close_raises(database: Database) -> None:
     ran: list[str] = []
 
     def operation(_cursor: Cursor) -> None:
         ran.append("ran")
 
     async def scenario() -> None:
-        writer = Writer(engine)
+        writer = Writer(database)
         writer.open()
         assert await asyncio.wait_for(writer.write(insert("a", 1)), 10) == 10
         await asyncio.wait_for(writer.close(), 10)
@@ -123,10 +122,10 @@ def test_write_after_close_raises(engine: Engine) -> None:
 
     asyncio.run(scenario())
     assert ran == []
-    assert rows(engine) == {"a": 1}
+    assert rows(database) == {"a": 1}
 
 
-def test_a_write_cancelled_before_its_batch_starts_is_not_run(engine: Engine) -> None:
+def test_a_write_cancelled_before_its_batch_starts_is_not_run(database: Database) -> None:
     ran: list[str] = []
 
     def recorded(key: str) -> Callable[[Cursor], int]:
@@ -139,7 +138,7 @@ def test_a_write_cancelled_before_its_batch_starts_is_not_run(engine: Engine) ->
         return operation
 
     async def scenario() -> None:
-        writer = Writer(engine)
+        writer = Writer(database)
         writer.open()
         entered: list[str] = []
 
@@ -168,11 +167,11 @@ def test_a_write_cancelled_before_its_batch_starts_is_not_run(engine: Engine) ->
 
     asyncio.run(scenario())
     assert ran == ["kept", "later"]
-    assert rows(engine) == {"kept": 1, "later": 1}
+    assert rows(database) == {"kept": 1, "later": 1}
 
 
 def test_close_fails_the_writes_queued_behind_the_batch_under_way(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     committing = threading.Event()
     release = threading.Event()
@@ -188,7 +187,7 @@ def test_close_fails_the_writes_queued_behind_the_batch_under_way(
     monkeypatch.setattr(writer_module, "_commit", hold_commit)
 
     async def scenario() -> None:
-        writer = Writer(engine)
+        writer = Writer(database)
         writer.open()
         first = asyncio.create_task(writer.write(insert("first", 1)))
         loop = asyncio.get_running_loop()

@@ -17,7 +17,6 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar
-from sqlalchemy import Engine, text
 
 from faxbot.config.keypath import matches, parse_path
 from faxbot.config.secrets import (
@@ -34,7 +33,7 @@ from faxbot.plugins.host import PluginHost, StartupError
 from faxbot.server.auth import utc_iso
 from faxbot.server.errors import ApiError
 from faxbot.server.models import FaxJob, PluginConfig, PluginDetail, PluginSummary
-from faxbot.store.database import database_url, migrate, open_engine
+from faxbot.store.database import Database, DatabaseUrlError, database_url, migrate
 from faxbot.store.jobs import Job, JobStore
 from faxbot.store.writer import Writer
 
@@ -79,7 +78,7 @@ class Appliance:
             send_timeout_seconds=float(limits["send_timeout_seconds"]),
         )
         self.host = PluginHost(artifact, installed, env, self.data_dir, logger)
-        self.engine: Engine | None = None
+        self.database: Database | None = None
         self.writer: Writer | None = None
         self._store: JobStore | None = None
         self.dispatcher: Dispatcher | None = None
@@ -133,12 +132,15 @@ class Appliance:
             ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="faxbot-io")
         )
         await anyio.to_thread.run_sync(self._prepare_dirs)
-        url = database_url(self._secret("database_url"), self.data_dir)
-        self.engine = open_engine(url)
-        await anyio.to_thread.run_sync(migrate, self.engine)
-        self.writer = Writer(self.engine)
+        try:
+            database = Database(database_url(self._secret("database_url"), self.data_dir))
+        except DatabaseUrlError as exc:
+            raise StartupError(f"appliance.database_url: {exc}") from None
+        self.database = database
+        await anyio.to_thread.run_sync(migrate, database)
+        self.writer = Writer(database)
         await anyio.to_thread.run_sync(self.writer.open)
-        self._store = JobStore(self.engine, self.writer)
+        self._store = JobStore(database, self.writer)
         await self.host.start()
         transport, storage = self.host.get("outbound"), self.host.get("storage")
         if transport is not None:
@@ -150,7 +152,7 @@ class Appliance:
             self.dispatcher = Dispatcher(
                 self._store, transport, storage, self.policy, self.log.getChild("dispatcher")
             )
-            if url.startswith("sqlite"):  # the only appliance on this database
+            if database.dialect == "sqlite":  # the only appliance on this database
                 await self.dispatcher.recover()
             self._dispatch_task = asyncio.create_task(self.dispatcher.run())
             unfinished = await anyio.to_thread.run_sync(self._store.count_unfinished)
@@ -168,8 +170,8 @@ class Appliance:
         if self.writer is not None:
             await self.writer.close()
             self.writer = None
-        if self.engine is not None:
-            self.engine.dispose()
+        if self.database is not None:
+            self.database.close()
 
     def _prepare_dirs(self) -> None:
         self.incoming.mkdir(parents=True, exist_ok=True)
@@ -209,9 +211,10 @@ class Appliance:
         return checks
 
     def _ping_database(self) -> None:
-        assert self.engine is not None
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        if self.database is None:
+            raise RuntimeError("no database yet")
+        with self.database.reading() as cursor:
+            cursor.execute("SELECT 1")
 
     # -- jobs --------------------------------------------------------------------------------
 

@@ -1,106 +1,220 @@
-"""Open the database named by the artifact and bring its schema to the newest migration."""
+"""Open the database named by the artifact and bring its schema to the newest migration.
+
+The appliance talks to its database through the driver's own DB-API: sqlite3 (the embedded
+default) or psycopg 3 (PostgreSQL). SQLAlchemy and Alembic define the schema (tables.py) and
+upgrade an older database (migrations/), and they are imported only for such an upgrade:
+importing SQLAlchemy took ~125 ms of every start, and its execution path cost more per
+statement than SQLite's own work for the appliance's statements. A new database gets
+schema/<dialect>.sql, which is rendered from tables.py (schema_sql.py) and checked by tests
+against both tables.py and the migrations, and is stamped with HEAD as Alembic would.
+
+Readers (worker threads) take connections from a small pool; the one writer (writer.py) holds
+its own connection."""
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
-
-from faxbot.store.tables import metadata
-
 HEAD = "0001"  # the newest migration in migrations/versions; a test keeps them equal
-
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA = Path(__file__).with_name("schema")
+POOL_SIZE = 16  # reader connections at most; the writer holds one more
+SQLITE_PREFIX = "sqlite:///"
+POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+# Any number: the key of the PostgreSQL advisory lock that lets one appliance at a time set up
+# or upgrade the schema when several start together.
+MIGRATION_LOCK = 0x66617862
+
+
+class DatabaseUrlError(ValueError):
+    pass
 
 
 def database_url(configured: str | None, data_dir: Path) -> str:
-    """The SQLAlchemy URL: the configured one, or SQLite in data_dir."""
-    if configured:
-        if configured.startswith("postgres://"):
-            return "postgresql+psycopg://" + configured[len("postgres://") :]
-        if configured.startswith("postgresql://"):
-            return "postgresql+psycopg://" + configured[len("postgresql://") :]
-        return configured
-    return f"sqlite:///{data_dir / 'faxbot.sqlite3'}"
+    """The configured URL, or SQLite in data_dir."""
+    return configured or f"{SQLITE_PREFIX}{data_dir / 'faxbot.sqlite3'}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
-    # (the recipe in SQLAlchemy's SQLite dialect documentation).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    # FULL makes every commit durable on disk before the API answers (a 202 promises the job
-    # survives a power cut). WAL is set once, in migrate(): it is stored in the database file.
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+Cursor = Any  # a DB-API 2.0 cursor of the driver (sqlite3, psycopg)
+Connection = Any  # a DB-API 2.0 connection of the driver
 
 
-POOL_SIZE = 16  # readers; the writer holds one more. No overflow: a new SQLite connection
-# per burst costs more than waiting for a pooled one.
+class Database:
+    """One database: a URL, its driver, and the readers' connection pool."""
 
-
-def open_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False},
-            pool_size=POOL_SIZE + 1,
-            max_overflow=0,
-            pool_timeout=30,
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-        return engine
-    return create_engine(url, pool_size=POOL_SIZE + 1, max_overflow=4, pool_pre_ping=True)
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
-        return str(row[0]) if row else None
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to HEAD. A new database gets the tables at once and is stamped (the
-    way Alembic's docs set up a fresh database); an older one is upgraded by Alembic, which is
-    imported only then (it costs 10 MB and 0.2 s at every start otherwise)."""
-    if engine.dialect.name == "sqlite":
-        # Readers run beside the one writer; persistent in the database file. Outside any
-        # transaction, so on the driver's connection (in autocommit, see _sqlite_pragmas).
-        raw = engine.raw_connection()
-        try:
-            raw.driver_connection.execute("PRAGMA journal_mode=WAL")  # type: ignore[union-attr]
-        finally:
-            raw.close()
-    revision = current_revision(engine)
-    if revision == HEAD:
-        return
-    with engine.begin() as connection:
-        if revision is None and not inspect(connection).get_table_names():
-            metadata.create_all(connection)
-            connection.execute(
-                text(
-                    "CREATE TABLE alembic_version (version_num VARCHAR(32) "
-                    "NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY "
-                    "(version_num))"
+    def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
+        if url.startswith(SQLITE_PREFIX):
+            self.dialect = "sqlite"
+            self.paramstyle = "named"
+            self._target = url[len(SQLITE_PREFIX) :]
+            if self._target in ("", ":memory:"):
+                raise DatabaseUrlError(
+                    "an in-memory SQLite database keeps nothing across restarts: "
+                    "name a file (sqlite:///PATH), or leave database_url unset"
                 )
+        elif url.startswith(POSTGRES_PREFIXES):
+            self.dialect = "postgresql"
+            self.paramstyle = "pyformat"
+            self._target = "postgresql://" + url.split("://", 1)[1]
+        else:  # the URL itself may hold a password: only its scheme is named
+            found = re.match(r"([A-Za-z][A-Za-z0-9+.-]{0,30})://", url)
+            scheme = f"scheme {found.group(1)!r}" if found else "(no scheme://)"
+            raise DatabaseUrlError(
+                f"unsupported database URL {scheme}: use sqlite:///PATH (a file) "
+                "or postgresql://USER@HOST/DATABASE"
             )
-            connection.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": HEAD})
-            return
-    upgrade(engine)
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._closed = threading.Event()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The same database as a SQLAlchemy URL, for Alembic."""
+        if self.dialect == "sqlite":
+            return f"{SQLITE_PREFIX}{self._target}"
+        return "postgresql+psycopg://" + self._target.split("://", 1)[1]
+
+    def connect(self, *, autocommit: bool) -> Connection:
+        """A new connection. SQLite's is always in autocommit mode: the writer issues BEGIN
+        itself (sqlite3's implicit transactions would begin at the first statement)."""
+        if self.dialect == "sqlite":
+            import sqlite3
+
+            connection = sqlite3.connect(
+                self._target, isolation_level=None, check_same_thread=False, timeout=5.0
+            )
+            # FULL makes every commit durable on disk before the API answers (a 202 promises
+            # the job survives a power cut). WAL is set once, in migrate(): it is stored in the
+            # database file.
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA busy_timeout=5000")
+            return connection
+        import psycopg
+
+        return psycopg.connect(self._target, autocommit=autocommit)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A cursor on a pooled reader connection (autocommit: each read sees the latest
+        commit). Blocking: for worker threads. A connection that failed is not reused."""
+        if self._closed.is_set():
+            raise RuntimeError("the database is closed")
+        self._slots.acquire()
+        try:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                connection = self.connect(autocommit=True)
+            try:
+                cursor = connection.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+            except BaseException:
+                connection.close()
+                raise
+            if self._closed.is_set():
+                connection.close()
+            else:
+                self._idle.put(connection)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """Close the idle reader connections; ones in use close when they are given back."""
+        self._closed.set()
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
+def _tables(cursor: Cursor, dialect: str) -> set[str]:
+    if dialect == "sqlite":
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    return {str(row[0]) for row in cursor.fetchall()}
+
+
+def _revision(cursor: Cursor, tables: set[str]) -> str | None:
+    if "alembic_version" not in tables:
+        return None
+    cursor.execute("SELECT version_num FROM alembic_version")
+    row = cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+def current_revision(database: Database) -> str | None:
+    with database.reading() as cursor:
+        return _revision(cursor, _tables(cursor, database.dialect))
+
+
+def schema_statements(dialect: str) -> list[str]:
+    """The statements that create the newest schema on an empty database of `dialect`."""
+    lines = (SCHEMA / f"{dialect}.sql").read_text(encoding="utf-8").splitlines()
+    text = "\n".join(line for line in lines if not line.startswith("--"))
+    return [statement.strip() for statement in text.split(";") if statement.strip()]
+
+
+def migrate(database: Database) -> None:
+    """Bring the schema to HEAD: an empty database gets schema/<dialect>.sql and the stamp, in
+    one transaction; an older one is upgraded by Alembic (imported only then)."""
+    connection = database.connect(autocommit=database.dialect == "sqlite")
+    try:
+        cursor = connection.cursor()
+        if database.dialect == "sqlite":
+            # Readers run beside the one writer; persistent in the database file.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("BEGIN IMMEDIATE")  # other appliances wait until this is done
+        else:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        tables = _tables(cursor, database.dialect)
+        revision = _revision(cursor, tables)
+        if revision is None and not tables:
+            for statement in schema_statements(database.dialect):
+                cursor.execute(statement)
+            marker = ":v" if database.paramstyle == "named" else "%(v)s"
+            cursor.execute(
+                f"INSERT INTO alembic_version (version_num) VALUES ({marker})",  # noqa: S608
+                {"v": HEAD},
+            )
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+    if revision != HEAD and (revision is not None or tables):
+        upgrade(database.sqlalchemy_url)
+
+
+def upgrade(url: str, target: str = "head") -> None:
+    """Run the Alembic migrations up to `target` on the SQLAlchemy `url`."""
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import create_engine
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, target)
+    engine = create_engine(url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":  # one appliance at a time; Alembic then
+                # reads the revision again and does nothing if another one got there first
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            config.attributes["connection"] = connection
+            command.upgrade(config, target)
+    finally:
+        engine.dispose()

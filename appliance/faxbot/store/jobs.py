@@ -1,4 +1,5 @@
-"""Fax jobs in the database (SQLAlchemy Core). Reads are synchronous, for worker threads;
+"""Fax jobs in the database, in plain SQL on the driver's DB-API (database.py says why). Reads
+are synchronous, for worker threads;
 writes are awaitables that return once committed, through the one database writer. Every
 change of a job's phase is a compare-and-set on the phase it expects, so two dispatchers can
 never both hand the same job over."""
@@ -15,10 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Engine, and_, or_, select
 
 from faxbot.plugins.contract import FaxStatus
-from faxbot.store.tables import jobs
+from faxbot.store.database import Database
 from faxbot.store.writer import Writer
 
 
@@ -63,44 +63,66 @@ def _db_value(value: Any) -> Any:
     return value.value if isinstance(value, StrEnum) else value
 
 
-def _job(row: Any) -> Job:
-    return _job_from(row._mapping)
+# The columns of the jobs table (tables.py, which a test keeps equal), in this order.
+COLUMNS = (
+    "id",
+    "to_number",
+    "status",
+    "phase",
+    "pages",
+    "error",
+    "backend",
+    "provider_sid",
+    "document_key",
+    "api_key_id",
+    "idempotency_key",
+    "request_hash",
+    "attempts",
+    "polls",
+    "next_action_at",
+    "sent_at",
+    "created_at",
+    "updated_at",
+)
 
 
-def _job_from(m: Any) -> Job:
+def _job(row: tuple[Any, ...]) -> Job:
+    """A job from a row of all COLUMNS, in their order."""
+    (
+        id_, to, status, phase, pages, error, backend, provider_sid, document_key, api_key_id,
+        idempotency_key, request_hash, attempts, polls, next_action_at, sent_at, created_at,
+        updated_at,
+    ) = row  # fmt: skip
     return Job(
-        id=m["id"],
-        to=m["to_number"],
-        status=FaxStatus(m["status"]),
-        phase=Phase(m["phase"]),
-        pages=m["pages"],
-        error=m["error"],
-        backend=m["backend"],
-        provider_sid=m["provider_sid"],
-        document_key=m["document_key"],
-        api_key_id=m["api_key_id"],
-        idempotency_key=m["idempotency_key"],
-        request_hash=m["request_hash"],
-        attempts=m["attempts"],
-        polls=m["polls"],
-        next_action_at=m["next_action_at"],
-        sent_at=m["sent_at"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
+        id=id_,
+        to=to,
+        status=FaxStatus(status),
+        phase=Phase(phase),
+        pages=pages,
+        error=error,
+        backend=backend,
+        provider_sid=provider_sid,
+        document_key=document_key,
+        api_key_id=api_key_id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        attempts=attempts,
+        polls=polls,
+        next_action_at=next_action_at,
+        sent_at=sent_at,
+        created_at=created_at,
+        updated_at=updated_at,
     )
-
-
-_COLUMNS = [c.name for c in jobs.columns]
 
 
 _FIELD_COLUMNS = {"to": "to_number"}  # Job fields named differently in the table
 
 
 class _Statements:
-    """The statements of the write path, as plain SQL in the driver's own parameter style,
-    run on the driver's cursor (see writer.py). A transition's UPDATE sets only the columns it
-    changes (a statement per set of columns, made once). Only our own column names are joined
-    in; every value is a bound parameter; SQLite and PostgreSQL both run them."""
+    """The job statements, as plain SQL in the driver's own parameter style. A transition's
+    UPDATE sets only the columns it changes (a statement per set of columns, made once). Only
+    our own column names are joined in; every value is a bound parameter; SQLite and
+    PostgreSQL both run them."""
 
     def __init__(self, paramstyle: str) -> None:
         if paramstyle in ("named", "qmark"):  # sqlite3 takes :name with a mapping either way
@@ -109,15 +131,32 @@ class _Statements:
             self._bind = "%({})s".format
         else:
             raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")
-        names, params = ", ".join(_COLUMNS), ", ".join(self._bind(c) for c in _COLUMNS)
+        names, params = ", ".join(COLUMNS), ", ".join(self._bind(c) for c in COLUMNS)
         self.insert = f"INSERT INTO jobs ({names}) VALUES ({params}) ON CONFLICT DO NOTHING"  # noqa: S608
         self._updates: dict[tuple[str, ...], str] = {}
+        bind = self._bind
+        select = f"SELECT {names} FROM jobs"  # noqa: S608
+        self.get = f"{select} WHERE id = {bind('id')}"
+        self.by_idempotency_key = (
+            f"{select} WHERE api_key_id = {bind('api_key_id')} AND idempotency_key = {bind('key')}"
+        )
+        newest = f"ORDER BY created_at DESC, id DESC LIMIT {bind('limit')}"
+        self.page = f"{select} {newest}"
+        self.page_after = (
+            f"{select} WHERE created_at < {bind('created_at')} OR (created_at = "
+            f"{bind('created_at')} AND id < {bind('id')}) {newest}"
+        )
+        self.due = (
+            f"{select} WHERE phase <> {bind('done')} AND next_action_at <= {bind('now')} "
+            f"ORDER BY next_action_at LIMIT {bind('limit')}"
+        )
+        self.count_unfinished = f"SELECT count(*) FROM jobs WHERE phase <> {bind('done')}"  # noqa: S608
 
     def update(self, columns: tuple[str, ...]) -> str:
         """UPDATE `columns` of the job `id` if its phase is still `expected`."""
         found = self._updates.get(columns)
         if found is None:
-            unknown = set(columns) - set(_COLUMNS) | ({"id"} & set(columns))
+            unknown = set(columns) - set(COLUMNS) | ({"id"} & set(columns))
             if unknown:
                 raise ValueError(f"cannot update the columns {sorted(unknown)}")
             bind = self._bind
@@ -149,12 +188,23 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 
 class JobStore:
     def __init__(
-        self, engine: Engine, writer: Writer, clock: Callable[[], float] = time.time
+        self, database: Database, writer: Writer, clock: Callable[[], float] = time.time
     ) -> None:
-        self._engine = engine
+        self._database = database
         self._writer = writer
         self._clock = clock
-        self._sql = _Statements(engine.dialect.paramstyle)
+        self._sql = _Statements(database.paramstyle)
+
+    def _one(self, sql: str, params: dict[str, Any]) -> Job | None:
+        with self._database.reading() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return _job(row) if row else None
+
+    def _many(self, sql: str, params: dict[str, Any]) -> list[Job]:
+        with self._database.reading() as cursor:
+            cursor.execute(sql, params)
+            return [_job(row) for row in cursor.fetchall()]
 
     async def create(
         self,
@@ -196,7 +246,7 @@ class JobStore:
             lambda cursor: cursor.execute(insert, values).rowcount == 1
         )
         if inserted:
-            return _job_from(values), True
+            return _job(tuple(values[c] for c in COLUMNS)), True
         existing = await anyio.to_thread.run_sync(
             self.by_idempotency_key, api_key_id, idempotency_key
         )
@@ -205,52 +255,34 @@ class JobStore:
         return existing, False
 
     def get(self, job_id: str) -> Job | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
-        return _job(row) if row else None
+        return self._one(self._sql.get, {"id": job_id})
 
     def by_idempotency_key(self, api_key_id: str, key: str | None) -> Job | None:
         if key is None:
             return None
-        query = select(jobs).where(
-            and_(jobs.c.api_key_id == api_key_id, jobs.c.idempotency_key == key)
-        )
-        with self._engine.connect() as conn:
-            row = conn.execute(query).first()
-        return _job(row) if row else None
+        return self._one(self._sql.by_idempotency_key, {"api_key_id": api_key_id, "key": key})
 
     def page(self, limit: int, cursor: str | None = None) -> tuple[list[Job], str | None]:
         """Newest first; the cursor continues after the last job of the previous page."""
-        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit + 1)
         if cursor:
             created_at, job_id = decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    jobs.c.created_at < created_at,
-                    and_(jobs.c.created_at == created_at, jobs.c.id < job_id),
-                )
+            found = self._many(
+                self._sql.page_after, {"created_at": created_at, "id": job_id, "limit": limit + 1}
             )
-        with self._engine.connect() as conn:
-            found = [_job(row) for row in conn.execute(query)]
+        else:
+            found = self._many(self._sql.page, {"limit": limit + 1})
         more = len(found) > limit
         found = found[:limit]
         return found, (encode_cursor(found[-1]) if more and found else None)
 
     def due(self, now: float, limit: int) -> list[Job]:
         """Jobs whose next step is due: queued, awaiting recovery, or awaiting a status poll."""
-        query = (
-            select(jobs)
-            .where(and_(jobs.c.phase != Phase.DONE.value, jobs.c.next_action_at <= now))
-            .order_by(jobs.c.next_action_at)
-            .limit(limit)
-        )
-        with self._engine.connect() as conn:
-            return [_job(row) for row in conn.execute(query)]
+        return self._many(self._sql.due, {"done": Phase.DONE.value, "now": now, "limit": limit})
 
     def count_unfinished(self) -> int:
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(jobs.c.id).where(jobs.c.phase != Phase.DONE.value))
-            return len(rows.all())
+        with self._database.reading() as cursor:
+            cursor.execute(self._sql.count_unfinished, {"done": Phase.DONE.value})
+            return int(cursor.fetchone()[0])
 
     async def _transition(self, job: Job, expected: Phase, **changes: Any) -> Job | None:
         """Apply `changes` (Job fields) if the job is still in phase `expected`; the job as it

@@ -28,22 +28,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.pool import PoolProxiedConnection
+from faxbot.store.database import Connection, Cursor, Database
 
 T = TypeVar("T")
 MAX_BATCH = 512
-Cursor = Any  # a DB-API 2.0 cursor of the engine's driver (sqlite3, psycopg)
 Operation = Callable[[Cursor], Any]
 Batch = list[tuple[Operation, "asyncio.Future[Any]"]]
 
 
 class Writer:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._inline = engine.dialect.name == "sqlite"  # statements on the event loop
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._inline = database.dialect == "sqlite"  # statements on the event loop
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faxbot-db-writer")
-        self._connection: PoolProxiedConnection | None = None
+        self._connection: Connection | None = None
         self._cursor: Cursor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queued: Batch = []
@@ -54,8 +52,8 @@ class Writer:
 
     def open(self) -> None:
         """Connect (blocking: call it from a worker thread)."""
-        self._connection = self._engine.raw_connection()
-        self._cursor = self._connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self._connection = self._database.connect(autocommit=False)
+        self._cursor = self._connection.cursor()
 
     async def write(self, operation: Callable[[Cursor], T]) -> T:
         """Run `operation` in the writer's transaction; returns once it is committed.
@@ -87,7 +85,7 @@ class Writer:
             self._cursor.close()
             self._cursor = None
         if self._connection is not None:
-            self._connection.close()  # back to the pool, which rolls back anything left
+            self._connection.close()
             self._connection = None
 
     def _next_batch(self) -> None:
