@@ -4,7 +4,9 @@ FAILED. All its state is in the database, so a restart resumes every unfinished 
 How work is found: a new job is handed over in memory by the API (`submit`); after each step
 the job's next step is put on a timer with the state that step just committed; a sweep of
 the database (at start, then every `sweep_seconds`) picks up anything else that is due. So
-the database is written once per step and read only by the sweep.
+the database is written once per step and read only by the sweep. Due steps wait in a queue
+for one of `concurrency` workers (long-lived tasks): at most that many steps talk to the
+provider at once, and a step costs no task of its own.
 
 Safety rules (the v2 mistakes): a send is retried only when the transport says the provider
 surely did not accept it (`TransportError.retryable`); a hand-over cut short by a crash is
@@ -57,9 +59,8 @@ class Dispatcher:
         self._log = logger
         self._clock = clock
         self._timers: dict[str, asyncio.TimerHandle] = {}  # job id -> its next step
-        self._running: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(policy.concurrency)
+        self._running: set[str] = set()  # job ids whose step is queued or under way
+        self._due: asyncio.Queue[Job] = asyncio.Queue()
 
     # -- finding work ----------------------------------------------------------------------
 
@@ -67,16 +68,17 @@ class Dispatcher:
         """Take charge of `job` (just queued, or found due) at its next_action_at."""
         if job.terminal or job.id in self._running or job.id in self._timers:
             return
+        delay = job.next_action_at - self._clock()
+        if delay <= 0:
+            self._start(job)
+            return
         loop = asyncio.get_running_loop()
-        delay = max(0.0, job.next_action_at - self._clock())
         self._timers[job.id] = loop.call_at(loop.time() + delay, self._start, job)
 
     def _start(self, job: Job) -> None:
         self._timers.pop(job.id, None)
         self._running.add(job.id)
-        task = asyncio.create_task(self._run_one(job))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._due.put_nowait(job)
 
     async def recover(self) -> None:
         """After a restart of the only appliance on this database, hand-overs it left
@@ -87,7 +89,8 @@ class Dispatcher:
                 await self._advance(job, now)
 
     async def run(self) -> None:
-        """Sweep the database for due work until cancelled."""
+        """Run the workers and sweep the database for due work until cancelled."""
+        workers = [asyncio.create_task(self._work()) for _ in range(self._policy.concurrency)]
         try:
             while True:
                 await self.sweep()
@@ -96,10 +99,9 @@ class Dispatcher:
             for timer in self._timers.values():
                 timer.cancel()
             self._timers.clear()
-            for task in list(self._tasks):
-                task.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
     async def sweep(self) -> None:
         horizon = self._clock() + self._policy.sweep_seconds
@@ -108,19 +110,21 @@ class Dispatcher:
 
     # -- steps -----------------------------------------------------------------------------
 
-    async def _run_one(self, job: Job) -> None:
-        following: Job | None = None
-        try:
-            async with self._slots:
+    async def _work(self) -> None:
+        """One worker: take the next due step, do it, put the job's next step on a timer."""
+        while True:
+            job = await self._due.get()
+            following: Job | None = None
+            try:
                 following = await self._advance(job, self._clock())
-        except Exception:
-            self._log.exception(
-                "dispatch step failed", extra={"event": "dispatch_error", "job_id": job.id}
-            )
-        finally:
-            self._running.discard(job.id)
-        if following is not None:
-            self.submit(following)
+            except Exception:
+                self._log.exception(
+                    "dispatch step failed", extra={"event": "dispatch_error", "job_id": job.id}
+                )
+            finally:
+                self._running.discard(job.id)
+            if following is not None:
+                self.submit(following)
 
     async def _advance(self, job: Job, now: float) -> Job | None:
         """Do the job's next step; returns the job as the step left it (None: not ours)."""
