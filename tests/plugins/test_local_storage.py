@@ -4,6 +4,7 @@ key, leftovers of a crash removed, a dead worker replaced."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -197,6 +198,22 @@ def test_a_failed_write_is_reported_with_its_errno(tmp_path: Path) -> None:
     finally:
         os.close(folder_fd)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_name_is_written_in_place_and_an_existing_one_replaced_whole(
+    tmp_path: Path,
+) -> None:
+    folder_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert handle(folder_fd, 0, "job.pdf", b"%PDF-1.7 first") == 0
+        assert handle(folder_fd, 0, "job.pdf", b"%PDF-1.7 second, longer") == 0
+        (tmp_path / "dir.pdf").mkdir()  # a name the replacement cannot take
+        assert handle(folder_fd, 0, "dir.pdf", b"%PDF") == errno.EISDIR
+    finally:
+        os.close(folder_fd)
+    assert (tmp_path / "job.pdf").read_bytes() == b"%PDF-1.7 second, longer"
+    # no temporary file is left behind, by the replacement or by the failed write
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.pdf", "job.pdf"]
 
 
 def test_an_endless_stream_of_requests_is_answered_in_bounded_batches(tmp_path: Path) -> None:

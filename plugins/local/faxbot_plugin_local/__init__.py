@@ -1,12 +1,14 @@
 """Local storage: documents as files under `data_dir/<directory>`, named by the core's key
 (never by a client's file name), durable before `put` returns.
 
-A document is written under a temporary name and renamed, so a key never names a partial file.
-The writing, renaming and syncing is done by a small child process, the file worker
+`put` returns once the document is on disk. A new key is written in place: the core refers to
+a document (a job row) only after `put` returned, so a crash can leave an unreferenced file but
+never a referenced partial one; rewriting an existing key replaces it atomically (a temporary
+file and a rename). The writing and syncing is done by a small child process, the file worker
 (worker.py, files.py): on a busy appliance each file-system call made from a thread of the
 appliance itself waits for the journal and then for the GIL, and a rename took ~0.2 ms there.
-The worker takes every document that has arrived, writes and renames each, and makes them all
-durable with one `syncfs`. A document over SMALL_BYTES is first written to a temporary file
+The worker takes every document that has arrived, writes each, and makes them all durable with
+one `syncfs`. A document over SMALL_BYTES is first written to a temporary file
 in the folder from a worker thread and then moved into place by the file worker.
 """
 

@@ -4,7 +4,8 @@ loop nor compete for the appliance's GIL (docs/decisions.md, "Where blocking cal
 
 Protocol, little-endian, on stdin and stdout. A request is `id u32, op u8, size u32,
 name length u16`, then the name (UTF-8, a plain file name in the folder) and `size` bytes:
-- op 0, write: the bytes are the document; written under a temporary name, then renamed.
+- op 0, write: the bytes are the document; a new name is written in place, an existing one
+  replaced by a temporary file and a rename (see write_new).
 - op 1, move: the bytes are the path of a file on the same file system; renamed to the name.
 The worker handles every request that has arrived (up to MAX_BATCH), then syncs the file system once
 (`syncfs`, unless started with --no-sync) and answers each with `id u32, errno u8`
@@ -16,6 +17,7 @@ package, with the standard library only, so the process stays at ~9 MB.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno as errnos
 import os
@@ -72,13 +74,7 @@ def handle(folder_fd: int, op: int, name: str, payload: bytes) -> int:
         return errnos.EINVAL
     try:
         if op == WRITE:
-            tmp = f".{name}.part"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=folder_fd)
-            try:
-                write_all(fd, payload)
-            finally:
-                os.close(fd)
-            os.rename(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            write_new(folder_fd, name, payload)
         elif op == MOVE:
             os.rename(os.fsdecode(payload), name, dst_dir_fd=folder_fd)
         else:
@@ -86,6 +82,32 @@ def handle(folder_fd: int, op: int, name: str, payload: bytes) -> int:
     except OSError as exc:
         return exc.errno or errnos.EIO
     return 0
+
+
+def write_new(folder_fd: int, name: str, payload: bytes) -> None:
+    """Write `payload` as `name`. A new name is written in place: nothing refers to it until
+    the answer (after the sync) says it is stored, so a crash can only leave an unreferenced
+    file, and a temporary name and a rename would cost a third more of the worker's time. An
+    existing name is replaced atomically (temporary file, then rename), so no reader of it
+    ever sees a partial document."""
+    flags = os.O_WRONLY | os.O_CREAT
+    try:
+        fd = os.open(name, flags | os.O_EXCL, 0o600, dir_fd=folder_fd)
+        target = name
+    except FileExistsError:
+        target = f".{name}.part"
+        fd = os.open(target, flags | os.O_TRUNC, 0o600, dir_fd=folder_fd)
+    try:
+        try:
+            write_all(fd, payload)
+        finally:
+            os.close(fd)
+        if target != name:
+            os.rename(target, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+    except OSError:
+        with contextlib.suppress(OSError):  # what is left of this write; the name as it was
+            os.unlink(target, dir_fd=folder_fd)
+        raise
 
 
 def serve(folder: str, sync: bool, stdin: int, stdout: int) -> None:
