@@ -104,8 +104,15 @@ class Dispatcher:
             await asyncio.gather(*workers, return_exceptions=True)
 
     async def sweep(self) -> None:
+        """Take charge of the jobs due before the next sweep that are not in hand yet (after a
+        restart, or left by another appliance); rows are read only for those."""
         horizon = self._clock() + self._policy.sweep_seconds
-        for job in await anyio.to_thread.run_sync(self._store.due, horizon, 10_000):
+        due = await anyio.to_thread.run_sync(self._store.due_ids, horizon, 10_000)
+        unknown = [i for i in due if i not in self._running and i not in self._timers]
+        if not unknown:
+            return
+        jobs = await anyio.to_thread.run_sync(self._store.get_many, unknown)
+        for job in sorted(jobs, key=lambda j: j.next_action_at):
             self.submit(job)
 
     # -- steps -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import binascii
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -55,6 +55,15 @@ class Job:
     @property
     def terminal(self) -> bool:
         return self.phase is Phase.DONE
+
+
+def _evolve(job: Job, changes: dict[str, Any]) -> Job:
+    """`job` with `changes` (fields the UPDATE just wrote, checked by _Statements.update): what
+    dataclasses.replace does, in a fifth of its time (three of these run per job)."""
+    evolved = object.__new__(Job)
+    evolved.__dict__.update(job.__dict__)
+    evolved.__dict__.update(changes)
+    return evolved
 
 
 def _db_value(value: Any) -> Any:
@@ -115,6 +124,7 @@ def _job(row: tuple[Any, ...]) -> Job:
     )
 
 
+BY_IDS_CHUNK = 500  # ids per SELECT ... IN (...): well under SQLite's 32,766 parameters
 _FIELD_COLUMNS = {"to": "to_number"}  # Job fields named differently in the table
 
 
@@ -150,7 +160,17 @@ class _Statements:
             f"{select} WHERE phase <> {bind('done')} AND next_action_at <= {bind('now')} "
             f"ORDER BY next_action_at LIMIT {bind('limit')}"
         )
+        self.due_ids = (
+            f"SELECT id FROM jobs WHERE phase <> {bind('done')} AND next_action_at <= "  # noqa: S608
+            f"{bind('now')} ORDER BY next_action_at LIMIT {bind('limit')}"
+        )
+        self._select = select
         self.count_unfinished = f"SELECT count(*) FROM jobs WHERE phase <> {bind('done')}"  # noqa: S608
+
+    def by_ids(self, count: int) -> str:
+        """SELECT the jobs whose ids are the parameters id0 .. id<count-1>."""
+        markers = ", ".join(self._bind(f"id{n}") for n in range(count))
+        return f"{self._select} WHERE id IN ({markers})"
 
     def update(self, columns: tuple[str, ...]) -> str:
         """UPDATE `columns` of the job `id` if its phase is still `expected`."""
@@ -279,6 +299,24 @@ class JobStore:
         """Jobs whose next step is due: queued, awaiting recovery, or awaiting a status poll."""
         return self._many(self._sql.due, {"done": Phase.DONE.value, "now": now, "limit": limit})
 
+    def due_ids(self, now: float, limit: int) -> list[str]:
+        """The ids of the jobs `due` would return: the sweep reads whole rows only for jobs the
+        dispatcher does not know yet."""
+        with self._database.reading() as cursor:
+            cursor.execute(
+                self._sql.due_ids, {"done": Phase.DONE.value, "now": now, "limit": limit}
+            )
+            return [str(row[0]) for row in cursor.fetchall()]
+
+    def get_many(self, ids: list[str]) -> list[Job]:
+        """The jobs with these ids (those that exist), read BY_IDS_CHUNK at a time."""
+        found: list[Job] = []
+        for start in range(0, len(ids), BY_IDS_CHUNK):
+            chunk = ids[start : start + BY_IDS_CHUNK]
+            params = {f"id{n}": job_id for n, job_id in enumerate(chunk)}
+            found += self._many(self._sql.by_ids(len(chunk)), params)
+        return found
+
     def count_unfinished(self) -> int:
         with self._database.reading() as cursor:
             cursor.execute(self._sql.count_unfinished, {"done": Phase.DONE.value})
@@ -297,7 +335,7 @@ class JobStore:
 
         if not await self._writer.write(run):
             return None
-        return replace(job, **changes)
+        return _evolve(job, changes)
 
     async def start_hand_over(self, job: Job, lease_until: float) -> Job | None:
         """queued -> handing_over, counting the attempt. None if someone else took it."""
