@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -9,7 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import FAIL_NUMBER, FAXBOT, Appliance, build, ledger, one_page_pdf
+from tests.server.conftest import (
+    FAIL_NUMBER,
+    FAXBOT,
+    Appliance,
+    build,
+    free_port,
+    ledger,
+    one_page_pdf,
+)
 
 pytestmark = pytest.mark.slow
 TO = "+12025550143"
@@ -295,3 +304,47 @@ def test_the_appliance_runs_on_postgresql(tmp_path: Path, postgres_url: str) -> 
     finally:
         running.stop()
     assert not (running.data_dir / "faxbot.sqlite3").exists()  # the server database was used
+
+
+def test_a_database_that_cannot_be_opened_stops_the_start_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    """The driver's error, the setting it came from and what to check; no traceback needed."""
+    appliance = build(
+        tmp_path, extra="appliance:\n  database_url: sqlite:////nonexistent/faxbot/db.sqlite3\n"
+    )
+    result = subprocess.run(
+        [FAXBOT, "serve", "--port", str(appliance.port)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 3
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "faxbot serve: cannot start: cannot open appliance.database_url (sqlite): "
+        "OperationalError: unable to open database file; check that the file's folder exists "
+        "and the appliance can write to it"
+    )
+    assert "/nonexistent" not in result.stderr + result.stdout  # the URL is a secret setting
+
+
+def test_a_postgresql_password_never_reaches_the_start_error(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    appliance = build(tmp_path, extra="appliance:\n  database_url: ${env:FAXBOT_TEST_DB}\n")
+    result = subprocess.run(
+        [FAXBOT, "serve", "--port", str(appliance.port)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "FAXBOT_TEST_DB": f"postgresql://fax:s3cr3t-pw@127.0.0.1:{port}/fax"},
+    )
+    assert result.returncode == 3
+    assert "faxbot serve: cannot start: cannot open appliance.database_url (postgresql)" in (
+        result.stderr
+    )
+    assert "s3cr3t-pw" not in result.stderr + result.stdout

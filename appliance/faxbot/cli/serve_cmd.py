@@ -89,7 +89,17 @@ def serve(
             timeout_graceful_shutdown=10,
         )
     )
-    server.run()
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits (code 3) when the lifespan's start fails
+        if server.started:
+            raise
     if not server.started:
-        click.echo("faxbot serve: the appliance failed to start; see the log above", err=True)
+        reason = app.state.appliance.startup_error
+        click.echo(
+            f"faxbot serve: cannot start: {reason}"
+            if reason
+            else "faxbot serve: the appliance failed to start; see the log above",
+            err=True,
+        )
         ctx.exit(EXIT_STARTUP_FAILED)

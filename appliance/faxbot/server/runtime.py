@@ -85,6 +85,7 @@ class Appliance:
         self._dispatch_task: asyncio.Task[None] | None = None
         self._terminal: OrderedDict[str, FaxJob] = OrderedDict()
         self.ready = False
+        self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -94,6 +95,7 @@ class Appliance:
         try:
             await self._start()
         except StartupError as exc:
+            self.startup_error = str(exc)
             self.log.error(str(exc), extra={"event": "startup_failed"})
             await self._stop()
             raise
@@ -137,9 +139,22 @@ class Appliance:
         except DatabaseUrlError as exc:
             raise StartupError(f"appliance.database_url: {exc}") from None
         self.database = database
-        await anyio.to_thread.run_sync(migrate, database)
-        self.writer = Writer(database)
-        await anyio.to_thread.run_sync(self.writer.open)
+        try:
+            await anyio.to_thread.run_sync(migrate, database)
+            self.writer = Writer(database)
+            await anyio.to_thread.run_sync(self.writer.open)
+        except (database.driver_error, OSError) as exc:
+            where = (
+                "appliance.database_url"
+                if self._secret("database_url")
+                else f"the SQLite database in data_dir ({self.data_dir / 'faxbot.sqlite3'})"
+            )
+            hint = ""
+            if database.dialect == "sqlite" and "unable to open" in str(exc):
+                hint = "; check that the file's folder exists and the appliance can write to it"
+            raise StartupError(
+                f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}{hint}"
+            ) from None
         self._store = JobStore(database, self.writer)
         await self.host.start()
         transport, storage = self.host.get("outbound"), self.host.get("storage")

@@ -17,6 +17,7 @@ import contextlib
 import queue
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,24 @@ class Database:
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
         self._closed = threading.Event()
+
+    @property
+    def driver_error(self) -> type[Exception]:
+        """The driver's DB-API base exception (sqlite3.Error, psycopg.Error)."""
+        if self.dialect == "sqlite":
+            import sqlite3
+
+            return sqlite3.Error
+        import psycopg
+
+        error: type[Exception] = psycopg.Error
+        return error
+
+    def describe_error(self, exc: BaseException) -> str:
+        """The driver's message for `exc`, with the URL's password (if any) masked."""
+        message = f"{type(exc).__name__}: {exc}".strip()
+        password = urllib.parse.urlsplit(self._target).password if "@" in self._target else None
+        return message.replace(password, "***") if password else message
 
     @property
     def sqlalchemy_url(self) -> str:
