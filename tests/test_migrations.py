@@ -15,6 +15,7 @@ from faxbot.store.database import (
     SCHEMA,
     Database,
     DatabaseUrlError,
+    MigrationError,
     current_revision,
     migrate,
     upgrade,
@@ -90,6 +91,30 @@ def test_an_older_database_is_upgraded_by_alembic(tmp_path: Path) -> None:
     assert current_revision(database) == HEAD
     database.close()
     assert "jobs" in _schema(url)
+
+
+def test_a_jobs_table_faxbot_did_not_make_is_refused(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "theirs.db") as connection:
+        connection.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, payload TEXT)")
+        connection.execute("INSERT INTO jobs (payload) VALUES ('someone else''s')")
+    database = Database(f"sqlite:///{tmp_path / 'theirs.db'}")
+    with pytest.raises(MigrationError, match="a jobs table but no alembic_version stamp"):
+        migrate(database)
+    database.close()
+    with sqlite3.connect(tmp_path / "theirs.db") as connection:  # nothing of theirs was touched
+        assert connection.execute("SELECT payload FROM jobs").fetchall() == [("someone else's",)]
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert [name for (name,) in tables] == ["jobs"]
+
+
+def test_a_failing_upgrade_is_one_line(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "odd.db") as connection:  # stamped with an unknown revision
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        connection.execute("INSERT INTO alembic_version VALUES ('9999')")
+    database = Database(f"sqlite:///{tmp_path / 'odd.db'}")
+    with pytest.raises(MigrationError, match=r"upgrading the schema to head failed: .*9999"):
+        migrate(database)
+    database.close()
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,13 @@ from faxbot.plugins.host import PluginHost, StartupError
 from faxbot.server.auth import utc_iso
 from faxbot.server.errors import ApiError
 from faxbot.server.models import FaxJob, PluginConfig, PluginDetail, PluginSummary
-from faxbot.store.database import Database, DatabaseUrlError, database_url, migrate
+from faxbot.store.database import (
+    Database,
+    DatabaseUrlError,
+    MigrationError,
+    database_url,
+    migrate,
+)
 from faxbot.store.jobs import Job, JobStore
 from faxbot.store.writer import Writer
 
@@ -143,7 +149,7 @@ class Appliance:
             await anyio.to_thread.run_sync(migrate, database)
             self.writer = Writer(database)
             await anyio.to_thread.run_sync(self.writer.open)
-        except (database.driver_error, OSError) as exc:
+        except (database.driver_error, OSError, MigrationError) as exc:
             where = (
                 "appliance.database_url"
                 if self._secret("database_url")

@@ -37,6 +37,10 @@ class DatabaseUrlError(ValueError):
     pass
 
 
+class MigrationError(RuntimeError):
+    """The schema cannot be brought to HEAD; the message says why."""
+
+
 def database_url(configured: str | None, data_dir: Path) -> str:
     """The configured URL, or SQLite in data_dir."""
     return configured or f"{SQLITE_PREFIX}{data_dir / 'faxbot.sqlite3'}"
@@ -201,6 +205,11 @@ def migrate(database: Database) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         tables = _tables(cursor, database.dialect)
         revision = _revision(cursor, tables)
+        if revision is None and "jobs" in tables:
+            raise MigrationError(
+                "the database has a jobs table but no alembic_version stamp, so it was not set "
+                "up by Faxbot; give the appliance an empty database (or its own schema)"
+            )
         if revision is None and not tables:
             for statement in schema_statements(database.dialect):
                 cursor.execute(statement)
@@ -220,7 +229,8 @@ def migrate(database: Database) -> None:
 
 
 def upgrade(url: str, target: str = "head") -> None:
-    """Run the Alembic migrations up to `target` on the SQLAlchemy `url`."""
+    """Run the Alembic migrations up to `target` on the SQLAlchemy `url`; MigrationError with
+    the reason in one line when that fails."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine
@@ -235,5 +245,9 @@ def upgrade(url: str, target: str = "head") -> None:
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             config.attributes["connection"] = connection
             command.upgrade(config, target)
+    except Exception as exc:  # SQLAlchemy's and Alembic's errors
+        raise MigrationError(
+            f"upgrading the schema to {target} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     finally:
         engine.dispose()
