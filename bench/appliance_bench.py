@@ -261,6 +261,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="seconds of load per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per measure")
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="the appliance's log level (info logs four lines per fax; the bare app logs none)",
+    )
     args = parser.parse_args()
     wrk_bin = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="faxbot-bench-") as tmp:
@@ -268,7 +274,9 @@ def main() -> None:
         token = prepare_appliance(root)
         ours_port, bare_port = free_port(), free_port()
         ours, _ = start(
-            [FAXBOT, "serve", "--port", str(ours_port), "--log-level", "warning"], root, ours_port
+            [FAXBOT, "serve", "--port", str(ours_port), "--log-level", args.log_level],
+            root,
+            ours_port,
         )
         bare, _ = start(
             [sys.executable, str(REPO / "bench" / "bare_app.py"), str(bare_port)], root, bare_port
@@ -303,7 +311,7 @@ def main() -> None:
                 process.wait(20)
         ours_cold, bare_cold = cold_starts(
             root,
-            [FAXBOT, "serve", "--port", str(ours_port), "--log-level", "warning"],
+            [FAXBOT, "serve", "--port", str(ours_port), "--log-level", args.log_level],
             ours_port,
             [sys.executable, str(REPO / "bench" / "bare_app.py"), str(bare_port)],
             bare_port,
