@@ -133,3 +133,54 @@ def test_a_failing_batch_commits_nothing_on_postgres(postgres_database: Database
         await writer.close()
 
     asyncio.run(scenario())
+
+
+def test_the_store_recovers_when_the_server_drops_its_connections(
+    postgres_database: Database, postgres_url: str
+) -> None:
+    """What a PostgreSQL restart does to the appliance's connections (here: every backend of
+    the database terminated). The write and the read that meet a dropped connection may fail;
+    the ones after them work, on new connections, and nothing committed is lost."""
+    import psycopg
+
+    migrate(postgres_database)
+    writer = Writer(postgres_database)
+    writer.open()
+    store = JobStore(postgres_database, writer)
+
+    def drop_every_connection() -> None:
+        admin = "postgresql://" + postgres_url.split("://", 1)[1]
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+    async def scenario() -> None:
+        await _create(store, "e" * 32)
+        assert store.get("e" * 32) is not None  # a reader connection is now pooled
+        drop_every_connection()
+        failures = 0
+        for attempt in range(3):  # a write: the first may meet the dropped connection
+            try:
+                _, created = await _create(store, f"{attempt:032d}")
+                assert created
+                break
+            except psycopg.OperationalError:
+                failures += 1
+        else:
+            pytest.fail("the writer never got a new connection")
+        for _ in range(3):  # a read, likewise
+            try:
+                found = store.get("e" * 32)
+                break
+            except psycopg.OperationalError:
+                failures += 1
+        else:
+            pytest.fail("the readers never got a new connection")
+        assert found is not None and found.id == "e" * 32  # committed before: still there
+        assert failures <= 2
+        assert store.count_unfinished() == 2
+        await writer.close()
+
+    asyncio.run(scenario())

@@ -123,18 +123,24 @@ class Database:
 
         return psycopg.connect(self._target, autocommit=autocommit)
 
+    def is_broken(self, connection: Connection) -> bool:
+        """True when `connection` cannot be used again (PostgreSQL: the server closed it, as
+        it does to every connection when it restarts)."""
+        if self.dialect == "sqlite":
+            return False
+        return bool(connection.closed or connection.broken)
+
     @contextlib.contextmanager
     def reading(self) -> Iterator[Cursor]:
         """A cursor on a pooled reader connection (autocommit: each read sees the latest
-        commit). Blocking: for worker threads. A connection that failed is not reused."""
+        commit). Blocking: for worker threads. A connection that failed is not reused, and
+        when the server dropped it, the idle ones are dropped too (they went the same way),
+        so a database restart costs one failed read, not one per pooled connection."""
         if self._closed.is_set():
             raise RuntimeError("the database is closed")
         self._slots.acquire()
         try:
-            try:
-                connection = self._idle.get_nowait()
-            except queue.Empty:
-                connection = self.connect(autocommit=True)
+            connection = self._idle_connection() or self.connect(autocommit=True)
             try:
                 cursor = connection.cursor()
                 try:
@@ -142,7 +148,10 @@ class Database:
                 finally:
                     cursor.close()
             except BaseException:
-                connection.close()
+                if self.is_broken(connection):
+                    self._drop_idle()
+                with contextlib.suppress(Exception):
+                    connection.close()
                 raise
             if self._closed.is_set():
                 connection.close()
@@ -151,14 +160,30 @@ class Database:
         finally:
             self._slots.release()
 
+    def _idle_connection(self) -> Connection | None:
+        while True:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                return None
+            if not self.is_broken(connection):
+                return connection
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def _drop_idle(self) -> None:
+        while True:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                connection.close()
+
     def close(self) -> None:
         """Close the idle reader connections; ones in use close when they are given back."""
         self._closed.set()
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._drop_idle()
 
 
 def _tables(cursor: Cursor, dialect: str) -> set[str]:

@@ -24,6 +24,7 @@ gets that error. A write is durable when its awaitable returns."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -43,6 +44,7 @@ class Writer:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faxbot-db-writer")
         self._connection: Connection | None = None
         self._cursor: Cursor | None = None
+        self._opened = False  # open() has succeeded once
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queued: Batch = []
         self._busy = False  # a batch is being written or committed
@@ -54,6 +56,7 @@ class Writer:
         """Connect (blocking: call it from a worker thread)."""
         self._connection = self._database.connect(autocommit=False)
         self._cursor = self._connection.cursor()
+        self._opened = True
 
     async def write(self, operation: Callable[[Cursor], T]) -> T:
         """Run `operation` in the writer's transaction; returns once it is committed.
@@ -81,12 +84,17 @@ class Writer:
         await loop.run_in_executor(None, self._thread.shutdown)
 
     def _close_connection(self) -> None:
-        if self._cursor is not None:
-            self._cursor.close()
-            self._cursor = None
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        cursor, connection, self._cursor, self._connection = (
+            self._cursor,
+            self._connection,
+            None,
+            None,
+        )
+        with contextlib.suppress(Exception):  # a connection the server dropped may complain
+            if cursor is not None:
+                cursor.close()
+            if connection is not None:
+                connection.close()
 
     def _next_batch(self) -> None:
         """On the loop: start writing what is queued, or go idle."""
@@ -133,28 +141,48 @@ class Writer:
 
     def _open_cursor(self) -> Cursor:
         if self._cursor is None:
-            raise RuntimeError("the database writer is not open")
+            if not self._opened:
+                raise RuntimeError("the database writer is not open")
+            self.open()  # the last connection was dropped and could not be replaced then
         return self._cursor
 
     def _run(self, operations: list[Operation]) -> list[Any]:
         """BEGIN and run the operations; on an error, roll back and raise it."""
         cursor = self._open_cursor()
-        if self._inline:  # sqlite3 runs in autocommit mode (database.py); psycopg begins itself
-            cursor.execute("BEGIN")
         try:
+            if self._inline:  # sqlite3 is in autocommit mode (database.py); psycopg begins itself
+                cursor.execute("BEGIN")
             return [operation(cursor) for operation in operations]
         except BaseException:
-            cursor.connection.rollback()
+            self._rollback()
             raise
 
     def _commit(self, values: list[Any]) -> list[Any]:
-        _commit(self._open_cursor().connection)
+        try:
+            _commit(self._open_cursor().connection)
+        except BaseException:
+            self._rollback()
+            raise
         return values
 
     def _run_and_commit(self, operations: list[Operation]) -> list[Any]:
-        values = self._run(operations)
-        _commit(self._open_cursor().connection)
-        return values
+        return self._commit(self._run(operations))
+
+    def _rollback(self) -> None:
+        """Roll back after a failed batch. A connection the server dropped (PostgreSQL, when
+        it restarts) is replaced here, in the writer's thread, so the batch that met it fails
+        and the next one runs on a new connection."""
+        connection = self._connection
+        if connection is None:
+            return
+        if not self._database.is_broken(connection):
+            connection.rollback()
+            return
+        self._connection, self._cursor = None, None
+        with contextlib.suppress(Exception):
+            connection.close()
+        with contextlib.suppress(Exception):  # else the next batch tries again
+            self.open()
 
 
 def _settle(batch: Batch, values: list[Any] | None, error: BaseException | None) -> None:
@@ -168,9 +196,5 @@ def _settle(batch: Batch, values: list[Any] | None, error: BaseException | None)
 
 
 def _commit(connection: Any) -> None:
-    """COMMIT on the driver's connection; on an error, roll back and raise it."""
-    try:
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
+    """COMMIT on the driver's connection (a module function, so tests can hold it)."""
+    connection.commit()
