@@ -270,17 +270,24 @@ def test_refuses_to_start_on_a_bad_artifact(tmp_path: Path) -> None:
     assert malformed.returncode == 2 and "not valid JSON" in malformed.stderr
 
 
-def test_missing_secret_is_named_never_its_value(tmp_path: Path) -> None:
-    appliance = build(tmp_path, extra="      api_token: ${env:FAXBOT_TEST_TOKEN}\n")
-    result = subprocess.run(
+def serve_that_fails(
+    appliance: Appliance, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `faxbot serve` on a build whose start is expected to fail; its exit and output."""
+    return subprocess.run(
         [FAXBOT, "serve", "--port", str(appliance.port)],
-        cwd=tmp_path,
+        cwd=appliance.root,
         capture_output=True,
         text=True,
         check=False,
-        timeout=30,
-        env={"PATH": "/usr/bin:/bin"},
+        timeout=60,
+        env=env,
     )
+
+
+def test_missing_secret_is_named_never_its_value(tmp_path: Path) -> None:
+    appliance = build(tmp_path, extra="      api_token: ${env:FAXBOT_TEST_TOKEN}\n")
+    result = serve_that_fails(appliance, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 3
     assert "${env:FAXBOT_TEST_TOKEN} is not set" in result.stderr
 
@@ -313,14 +320,7 @@ def test_a_database_that_cannot_be_opened_stops_the_start_naming_the_setting(
     appliance = build(
         tmp_path, extra="appliance:\n  database_url: sqlite:////nonexistent/faxbot/db.sqlite3\n"
     )
-    result = subprocess.run(
-        [FAXBOT, "serve", "--port", str(appliance.port)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
+    result = serve_that_fails(appliance)
     assert result.returncode == 3
     last = result.stderr.strip().splitlines()[-1]
     assert last == (
@@ -334,13 +334,8 @@ def test_a_database_that_cannot_be_opened_stops_the_start_naming_the_setting(
 def test_a_postgresql_password_never_reaches_the_start_error(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there
     appliance = build(tmp_path, extra="appliance:\n  database_url: ${env:FAXBOT_TEST_DB}\n")
-    result = subprocess.run(
-        [FAXBOT, "serve", "--port", str(appliance.port)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+    result = serve_that_fails(
+        appliance,
         env={**os.environ, "FAXBOT_TEST_DB": f"postgresql://fax:s3cr3t-pw@127.0.0.1:{port}/fax"},
     )
     assert result.returncode == 3

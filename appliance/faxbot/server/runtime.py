@@ -140,8 +140,9 @@ class Appliance:
             ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="faxbot-io")
         )
         await anyio.to_thread.run_sync(self._prepare_dirs)
+        configured_url = self._secret("database_url")
         try:
-            database = Database(database_url(self._secret("database_url"), self.data_dir))
+            database = Database(database_url(configured_url, self.data_dir))
         except DatabaseUrlError as exc:
             raise StartupError(f"appliance.database_url: {exc}") from None
         self.database = database
@@ -152,14 +153,11 @@ class Appliance:
         except (database.driver_error, OSError, MigrationError) as exc:
             where = (
                 "appliance.database_url"
-                if self._secret("database_url")
+                if configured_url
                 else f"the SQLite database in data_dir ({self.data_dir / 'faxbot.sqlite3'})"
             )
-            hint = ""
-            if database.dialect == "sqlite" and "unable to open" in str(exc):
-                hint = "; check that the file's folder exists and the appliance can write to it"
             raise StartupError(
-                f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}{hint}"
+                f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}"
             ) from None
         self._store = JobStore(database, self.writer)
         await self.host.start()

@@ -16,6 +16,7 @@ from multipart import MultipartError, MultipartSegment, PushMultipartParser, par
 
 from faxbot.ids import new_id
 from faxbot.server.errors import ApiError
+from faxbot.server.headers import raw_header
 
 MAX_FIELD_BYTES = 1024  # `to` and any other small field
 MAX_PARTS = 8
@@ -31,16 +32,9 @@ class FaxForm:
     sha256: str = ""
 
 
-def _content_type(request: Request[Any, Any, Any]) -> str:
-    # From the raw ASGI headers: `request.headers` builds a Headers object for one lookup.
-    for name, value in request.scope["headers"]:
-        if name == b"content-type":
-            return value.decode("latin-1")
-    return ""
-
-
 def _boundary(request: Request[Any, Any, Any]) -> str:
-    content_type, options = parse_options_header(_content_type(request))
+    raw = raw_header(request.scope, b"content-type") or ""
+    content_type, options = parse_options_header(raw)
     if content_type != "multipart/form-data" or not options.get("boundary"):
         raise ApiError(
             415,

@@ -18,7 +18,7 @@ import queue
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,16 @@ def database_url(configured: str | None, data_dir: Path) -> str:
 
 Cursor = Any  # a DB-API 2.0 cursor of the driver (sqlite3, psycopg)
 Connection = Any  # a DB-API 2.0 connection of the driver
+
+
+def parameter_marker(paramstyle: str) -> Callable[[str], str]:
+    """How the driver's SQL names a bound parameter: `:name` (sqlite3) or `%(name)s`
+    (psycopg)."""
+    if paramstyle in ("named", "qmark"):  # sqlite3 takes :name with a mapping either way
+        return ":{}".format
+    if paramstyle == "pyformat":
+        return "%({})s".format
+    raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")
 
 
 class Database:
@@ -91,10 +101,15 @@ class Database:
         return error
 
     def describe_error(self, exc: BaseException) -> str:
-        """The driver's message for `exc`, with the URL's password (if any) masked."""
+        """The driver's message for `exc`, with the URL's password (if any) masked, and for a
+        SQLite file that cannot be opened, what to check."""
         message = f"{type(exc).__name__}: {exc}".strip()
         password = urllib.parse.urlsplit(self._target).password if "@" in self._target else None
-        return message.replace(password, "***") if password else message
+        if password:
+            message = message.replace(password, "***")
+        if self.dialect == "sqlite" and "unable to open" in str(exc):
+            message += "; check that the file's folder exists and the appliance can write to it"
+        return message
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -110,7 +125,7 @@ class Database:
             import sqlite3
 
             connection = sqlite3.connect(
-                self._target, isolation_level=None, check_same_thread=False, timeout=5.0
+                self._target, isolation_level=None, check_same_thread=False
             )
             # FULL makes every commit durable on disk before the API answers (a 202 promises
             # the job survives a power cut). WAL is set once, in migrate(): it is stored in the
@@ -238,7 +253,7 @@ def migrate(database: Database) -> None:
         if revision is None and not tables:
             for statement in schema_statements(database.dialect):
                 cursor.execute(statement)
-            marker = ":v" if database.paramstyle == "named" else "%(v)s"
+            marker = parameter_marker(database.paramstyle)("v")
             cursor.execute(
                 f"INSERT INTO alembic_version (version_num) VALUES ({marker})",  # noqa: S608
                 {"v": HEAD},

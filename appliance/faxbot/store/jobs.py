@@ -18,7 +18,7 @@ from typing import Any
 import anyio.to_thread
 
 from faxbot.plugins.contract import FaxStatus
-from faxbot.store.database import Database
+from faxbot.store.database import Database, parameter_marker
 from faxbot.store.writer import Writer
 
 
@@ -135,12 +135,7 @@ class _Statements:
     PostgreSQL both run them."""
 
     def __init__(self, paramstyle: str) -> None:
-        if paramstyle in ("named", "qmark"):  # sqlite3 takes :name with a mapping either way
-            self._bind = ":{}".format
-        elif paramstyle == "pyformat":  # psycopg
-            self._bind = "%({})s".format
-        else:
-            raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")
+        self._bind = parameter_marker(paramstyle)
         names, params = ", ".join(COLUMNS), ", ".join(self._bind(c) for c in COLUMNS)
         self.insert = f"INSERT INTO jobs ({names}) VALUES ({params}) ON CONFLICT DO NOTHING"  # noqa: S608
         self._updates: dict[tuple[str, ...], str] = {}

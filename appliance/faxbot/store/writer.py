@@ -84,12 +84,8 @@ class Writer:
         await loop.run_in_executor(None, self._thread.shutdown)
 
     def _close_connection(self) -> None:
-        cursor, connection, self._cursor, self._connection = (
-            self._cursor,
-            self._connection,
-            None,
-            None,
-        )
+        cursor, connection = self._cursor, self._connection
+        self._cursor = self._connection = None
         with contextlib.suppress(Exception):  # a connection the server dropped may complain
             if cursor is not None:
                 cursor.close()
