@@ -31,9 +31,9 @@ from faxbot.config.diagnostics import (
     summary,
 )
 from faxbot.config.explain import UnknownKey, explain
-from faxbot.config.keypath import parse_path
 from faxbot.config.rules import profile_notice
 from faxbot.config.structure import fragment_schema
+from faxbot.kernel.keypath import parse_path
 from faxbot.plugins.discovery import PluginSource
 
 

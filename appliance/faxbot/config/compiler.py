@@ -13,10 +13,10 @@ from faxbot.config import rules
 from faxbot.config.artifact import ARTIFACT_VERSION, seal
 from faxbot.config.diagnostics import Diagnostic, Mark, has_errors, sort_diagnostics
 from faxbot.config.fragments import Fragment, load_fragments
-from faxbot.config.keypath import KeyPath, format_path, is_under, matches
 from faxbot.config.merge import Merged, merge_fragments
 from faxbot.config.providers import check_providers
 from faxbot.config.structure import Locator, apply_defaults, fragment_schema, validate
+from faxbot.kernel.keypath import KeyPath, format_path, is_under, matches
 from faxbot.plugins.discovery import InstalledPlugin, PluginSource
 from faxbot.plugins.discovery import secret_paths as schema_secret_paths
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from faxbot.config.keypath import KeyPath, format_path
+from faxbot.kernel.keypath import KeyPath, format_path
 
 
 class Severity(StrEnum):

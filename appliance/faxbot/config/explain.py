@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from faxbot.config.compiler import CompileResult
-from faxbot.config.keypath import KeyPath, format_path, is_under
 from faxbot.config.merge import leaves
-from faxbot.config.secrets import MASK, ReferenceError_, looks_like_reference, parse_reference
 from faxbot.config.structure import did_you_mean
+from faxbot.kernel.keypath import KeyPath, format_path, is_under
+from faxbot.kernel.secrets import MASK, ReferenceError_, looks_like_reference, parse_reference
 
 _MISSING = object()
 

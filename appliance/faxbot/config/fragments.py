@@ -18,7 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from faxbot.config.diagnostics import Diagnostic, Mark, Severity
-from faxbot.config.keypath import KeyPath, format_path
+from faxbot.kernel.keypath import KeyPath, format_path
 
 SUFFIX = ".yaml"
 MAX_DEPTH = 32

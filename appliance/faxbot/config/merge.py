@@ -13,7 +13,7 @@ from typing import Any
 
 from faxbot.config.diagnostics import Diagnostic, Mark, Severity
 from faxbot.config.fragments import Fragment
-from faxbot.config.keypath import KeyPath, format_path, leaves, walk
+from faxbot.kernel.keypath import KeyPath, format_path, leaves, walk
 
 
 @dataclass(frozen=True)

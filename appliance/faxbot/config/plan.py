@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from faxbot.config.keypath import KeyPath, format_path, leaves, parse_path
+from faxbot.kernel.keypath import KeyPath, format_path, leaves, parse_path
 
 SECTIONS = (
     "profile",

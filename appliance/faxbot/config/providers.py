@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faxbot.config.diagnostics import Diagnostic
-from faxbot.config.keypath import KeyPath, matches, walk
 from faxbot.config.merge import Merged
-from faxbot.config.secrets import ReferenceError_, looks_like_reference, parse_reference
 from faxbot.config.structure import Locator, apply_defaults, did_you_mean, validate
+from faxbot.kernel.keypath import KeyPath, matches, walk
+from faxbot.kernel.secrets import ReferenceError_, looks_like_reference, parse_reference
 from faxbot.plugins.contract import SLOTS, SettingProblem
 from faxbot.plugins.discovery import InstalledPlugin, PluginLoadError, PluginSource
 

@@ -8,15 +8,15 @@ from urllib.parse import urlsplit
 
 from faxbot.catalog import load_catalog
 from faxbot.config.diagnostics import Diagnostic
-from faxbot.config.keypath import KeyPath, walk
 from faxbot.config.merge import Merged
-from faxbot.config.secrets import (
+from faxbot.config.structure import did_you_mean
+from faxbot.kernel.keypath import KeyPath, walk
+from faxbot.kernel.secrets import (
     ReferenceError_,
     looks_like_reference,
     parse_reference,
     url_has_password,
 )
-from faxbot.config.structure import did_you_mean
 from faxbot.keys import parse_expiry
 from faxbot.plugins.discovery import InstalledPlugin
 

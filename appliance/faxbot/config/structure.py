@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from faxbot.config.diagnostics import Diagnostic, Mark
-from faxbot.config.keypath import KeyPath, matches
+from faxbot.kernel.keypath import KeyPath, matches
 
 _GOT_TYPES = {
     "object": "a mapping",

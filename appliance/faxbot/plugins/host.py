@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faxbot.config.keypath import format_path, matches, parse_path, walk
-from faxbot.config.secrets import SecretUnavailable, parse_reference, resolve
+from faxbot.kernel.keypath import format_path, matches, parse_path, walk
+from faxbot.kernel.secrets import SecretUnavailable, parse_reference, resolve
 from faxbot.plugins.contract import START_FAIL_SECONDS, START_WARN_SECONDS, Deps, Plugin
 from faxbot.plugins.discovery import InstalledPlugin, PluginLoadError, PluginSource
 

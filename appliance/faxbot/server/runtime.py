@@ -18,16 +18,16 @@ from typing import Any
 import anyio.to_thread
 from litestar import Litestar
 
-from faxbot.config.keypath import matches, parse_path
-from faxbot.config.secrets import (
+from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.ids import new_id
+from faxbot.kernel.keypath import matches, parse_path
+from faxbot.kernel.secrets import (
     MASK,
     SecretUnavailable,
     looks_like_reference,
     parse_reference,
     resolve,
 )
-from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
-from faxbot.ids import new_id
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, StartupError
 from faxbot.server.auth import utc_iso
