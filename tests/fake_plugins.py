@@ -74,13 +74,31 @@ class ClaimsTooMuch(Plugin):
 class WrongSlotCapability(Plugin):
     """Claims a storage capability while only offering the outbound slot."""
 
-    manifest: ClassVar[Manifest] = manifest(id="confused", capabilities=["send", "put"])
+    manifest: ClassVar[Manifest] = manifest(
+        id="confused", capabilities=["send", "get_status", "put"]
+    )
 
     async def send(self, fax: OutboundFax) -> SendReceipt:
         return SendReceipt(provider_sid=fax.job_id)
 
+    async def get_status(self, provider_sid: str) -> StatusUpdate:
+        raise NotImplementedError
+
     async def put(self, key: str, chunks: Any) -> int:
         return 0
+
+
+class WrongSignatures(Plugin):
+    """Implements its capabilities with methods the core cannot call: a plain `def`, a
+    renamed parameter, an extra parameter without a default."""
+
+    manifest: ClassVar[Manifest] = manifest(id="wrongsig")
+
+    def send(self, job: OutboundFax) -> SendReceipt:  # not async, and not `fax`
+        return SendReceipt(provider_sid=job.job_id)
+
+    async def get_status(self, provider_sid: str, region: str) -> StatusUpdate:
+        raise NotImplementedError
 
 
 class BadManifest(Plugin):
@@ -95,6 +113,7 @@ FAKES = {
     "fake": "tests.fake_plugins:FakeOutbound",
     "greedy": "tests.fake_plugins:ClaimsTooMuch",
     "confused": "tests.fake_plugins:WrongSlotCapability",
+    "wrongsig": "tests.fake_plugins:WrongSignatures",
     "badmanifest": "tests.fake_plugins:BadManifest",
     "notaplugin": "tests.fake_plugins:NotAPlugin",
     "brokenimport": "tests.no_such_module:Plugin",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -15,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faxbot.ids import new_id
 from faxbot.store.database import Database
 from sqlalchemy import create_engine, text
 
@@ -86,7 +86,7 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A new, empty database on the server for one test; dropped after it."""
-    name = f"t_{new_id()[:16]}"
+    name = f"t_{secrets.token_hex(8)}"
     admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

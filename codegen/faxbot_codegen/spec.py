@@ -7,9 +7,7 @@ import json
 from typing import Any
 
 from faxbot.catalog import load_catalog
-from faxbot.server.app import route_handlers
-from faxbot.server.openapi import openapi_config
-from litestar import Litestar
+from faxbot.server.app import described_app, route_handlers
 
 from faxbot_codegen.outputs import COMMAND, NOTICE
 
@@ -17,7 +15,7 @@ PATH = "docs/openapi.json"
 
 
 def build_spec() -> dict[str, Any]:
-    app = Litestar(route_handlers=route_handlers(), openapi_config=openapi_config())
+    app = described_app(route_handlers())
     spec: dict[str, Any] = app.openapi_schema.to_schema()
     spec["info"]["x-generated-by"] = NOTICE
     spec["info"]["x-regenerate"] = COMMAND

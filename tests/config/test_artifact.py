@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from faxbot.config.artifact import ArtifactError, load_artifact, seal, write_atomic
+from faxbot.config.artifact import ArtifactError, fingerprint, load_artifact, seal, write_atomic
 from faxbot.config.compiler import compile_config
 from faxbot.plugins.discovery import PluginSource
 
@@ -98,4 +98,36 @@ def test_edited_artifact_fails_its_fingerprint(tmp_path: Path, artifact: dict[st
     with pytest.raises(ArtifactError, match="does not match its fingerprint"):
         load_artifact(path)
     path.write_text(json.dumps(seal(edited)))
-    assert load_artifact(path)["profile"] == "hipaa"
+    assert load_artifact(path).profile == "hipaa"
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        (("appliance", "limits", "max_pages"), "many", "Expected `int`, got `str`"),
+        (("providers", "outbound", "enabled"), "yes", "Expected `bool`, got `str`"),
+        (("plugins", "test", "extra"), 1, "unknown field `extra`"),
+        (("profile",), "prod", "Invalid enum value 'prod'"),
+    ],
+)
+def test_a_sealed_artifact_of_the_wrong_shape_is_refused_naming_the_field(
+    tmp_path: Path,
+    artifact: dict[str, object],
+    where: tuple[str, ...],
+    value: object,
+    message: str,
+) -> None:
+    """Every field is checked on load, not only the top-level keys: the fingerprint alone
+    cannot tell a hand-made artifact of the wrong shape."""
+    edited = json.loads(json.dumps(artifact))
+    parent = edited
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    edited["fingerprint"] = fingerprint(edited)
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(edited))
+    with pytest.raises(ArtifactError) as caught:
+        load_artifact(path)
+    assert message in str(caught.value)
+    assert "is malformed" in str(caught.value)

@@ -10,7 +10,8 @@ from pathlib import Path
 from faxbot.config.compiler import compile_config
 from faxbot.config.explain import explain
 from faxbot.config.plan import diff_artifacts
-from faxbot.plugins.discovery import PluginSource, secret_paths
+from faxbot.kernel.secrets import schema_secrets
+from faxbot.plugins.discovery import PluginSource
 
 from tests.conftest import REPO
 from tests.fake_plugins import fake_source
@@ -105,7 +106,7 @@ def test_secret_markers_behind_refs_and_in_list_items_are_found() -> None:
         },
         "$defs": {"s": {"type": "string", "format": "password"}},
     }
-    assert secret_paths(schema) == {("b",), ("many", "*")}
+    assert schema_secrets(schema) == {("b",), ("many", "*")}
 
 
 def test_formats_are_checked() -> None:

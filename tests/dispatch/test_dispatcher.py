@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
 from faxbot.plugins.contract import (
+    DocumentNotFound,
     FaxStatus,
+    FindsSent,
     OutboundFax,
     Plugin,
     SendReceipt,
@@ -32,9 +34,17 @@ FAST = DispatchPolicy(
 )
 
 
-class Storage(Plugin):
-    async def get(self, key: str) -> Path:
-        return Path("/nonexistent") / key
+class NoDocuments(Plugin):
+    """Storage whose documents the scripted transports never read."""
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        raise AssertionError("not used")
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        raise DocumentNotFound(key)
+
+    async def delete(self, key: str) -> None:
+        raise AssertionError("not used")
 
 
 class Scripted(Plugin):
@@ -69,7 +79,7 @@ class Recovering(Scripted):
 
 async def run(
     tmp_path: Path,
-    transport: Plugin,
+    transport: Scripted,
     prepare: Callable[[JobStore], Any] | None = None,
     seconds: float = 15.0,
 ) -> tuple[JobStore, Job]:
@@ -90,7 +100,10 @@ async def run(
     )
     if prepare is not None:
         await prepare(store)
-    dispatcher = Dispatcher(store, transport, Storage(), FAST, logging.getLogger("test"))
+    finds_sent = transport if isinstance(transport, FindsSent) else None
+    dispatcher = Dispatcher(
+        store, transport, finds_sent, NoDocuments(), FAST, logging.getLogger("test")
+    )
     await dispatcher.recover()
     task = asyncio.create_task(dispatcher.run())
     deadline = asyncio.get_running_loop().time() + seconds

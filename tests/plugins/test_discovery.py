@@ -14,7 +14,7 @@ def test_installed_first_party_plugins_are_found_with_their_versions() -> None:
     test = source.load("test")
     assert (test.version, test.distribution) == ("0.1.0", "faxbot_plugin_test")
     assert test.manifest_digest.startswith("sha256:")
-    assert test.secret_paths == frozenset({("api_token",)})
+    assert test.secrets.patterns == frozenset({("api_token",)})
 
 
 def test_only_the_named_plugin_is_imported() -> None:

@@ -10,7 +10,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from faxbot.plugins.contract import Deps, FaxStatus, OutboundFax, TransportError
+from faxbot.plugins.contract import (
+    Deps,
+    DocumentNotFound,
+    FaxStatus,
+    OutboundFax,
+    StoredDocument,
+    TransportError,
+)
 from faxbot.plugins.discovery import PluginSource, manifest_problems
 from faxbot_plugin_local import LocalStorage, StorageKeyError
 from faxbot_plugin_test import FAILED_MESSAGE, TestTransport, read_ledger
@@ -43,8 +50,9 @@ def test_test_transport_succeeds_after_the_delay_and_fails_listed_numbers(tmp_pa
         await transport.start(
             {"delay_seconds": 2, "fail_numbers": ["+15550000000"]}, deps(tmp_path)
         )
-        good = await transport.send(OutboundFax("job1", "+15551234567", tmp_path / "x.pdf", 1))
-        bad = await transport.send(OutboundFax("job2", "+15550000000", tmp_path / "x.pdf", 1))
+        document = StoredDocument(LocalStorage(), "x.pdf")  # the test transport never reads it
+        good = await transport.send(OutboundFax("job1", "+15551234567", 1, document))
+        bad = await transport.send(OutboundFax("job2", "+15550000000", 1, document))
         assert (await transport.get_status(good.provider_sid)).status is FaxStatus.IN_PROGRESS
         now[0] += 2.5
         # a new instance (an appliance restart) answers the same: the sid carries the state
@@ -78,15 +86,14 @@ def test_local_storage_round_trip_and_key_safety(tmp_path: Path) -> None:
         await storage.start({"directory": "documents", "fsync": True}, deps(tmp_path))
         size = await storage.put("job-1.pdf", _chunks(b"%PDF-", b"1.7"))
         assert size == 8
-        path = await storage.get("job-1.pdf")
-        assert path == tmp_path / "documents" / "job-1.pdf"
-        assert path.read_bytes() == b"%PDF-1.7"
+        assert await StoredDocument(storage, "job-1.pdf").read() == b"%PDF-1.7"
+        assert (tmp_path / "documents" / "job-1.pdf").read_bytes() == b"%PDF-1.7"
         assert not list((tmp_path / "documents").glob(".*.part"))
         for bad in ("../escape", "a/b", "", ".hidden"):
             with pytest.raises(StorageKeyError):
                 await storage.put(bad, _chunks(b"x"))
         await storage.delete("job-1.pdf")
-        with pytest.raises(FileNotFoundError):
+        with pytest.raises(DocumentNotFound):
             await storage.get("job-1.pdf")
         assert (await storage.health()).ok
         await storage.stop()
@@ -108,22 +115,5 @@ def test_local_storage_leaves_nothing_when_a_put_fails(tmp_path: Path) -> None:
         assert list((tmp_path / "documents").iterdir()) == []
         await storage.stop()
         assert list((tmp_path / "documents").iterdir()) == []
-
-    asyncio.run(scenario())
-
-
-def test_local_storage_put_file_moves_the_file_in(tmp_path: Path) -> None:
-    storage = LocalStorage()
-
-    async def scenario() -> None:
-        await storage.start({"directory": "documents", "fsync": True}, deps(tmp_path))
-        upload = tmp_path / "incoming.pdf"
-        upload.write_bytes(b"%PDF-1.7 body")
-        assert await storage.put_file("job-3.pdf", upload) == 13
-        assert not upload.exists()  # moved, not copied
-        assert (await storage.get("job-3.pdf")).read_bytes() == b"%PDF-1.7 body"
-        with pytest.raises(StorageKeyError):
-            await storage.put_file("../x", tmp_path / "whatever")
-        await storage.stop()
 
     asyncio.run(scenario())

@@ -9,12 +9,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
+import msgspec
 import pytest
+from faxbot.config.artifact import Artifact
 from faxbot.config.compiler import compile_config
 from faxbot.plugins import host as host_module
 from faxbot.plugins.contract import Deps, Manifest
 from faxbot.plugins.discovery import GROUP, PluginSource
-from faxbot.plugins.host import PluginHost, StartupError, check_pins, resolve_settings
+from faxbot.plugins.host import PluginHost, StartupError, check_pins
 
 from tests.conftest import REPO
 from tests.fake_plugins import FakeOutbound, manifest
@@ -26,15 +28,19 @@ def artifact() -> dict[str, Any]:
     return result.artifact
 
 
+def typed(data: dict[str, Any]) -> Artifact:
+    return msgspec.convert(data, Artifact)
+
+
 def test_pins_match_the_installed_plugins() -> None:
-    assert set(check_pins(artifact(), PluginSource())) == {"test", "local"}
+    assert set(check_pins(typed(artifact()), PluginSource())) == {"test", "local"}
 
 
 def test_a_moved_pin_refuses_to_start_and_says_what_to_do() -> None:
     edited = artifact()
     edited["plugins"]["test"]["version"] = "0.0.9"
     with pytest.raises(StartupError) as caught:
-        check_pins(edited, PluginSource())
+        check_pins(typed(edited), PluginSource())
     message = str(caught.value)
     assert "plugin 'test' is pinned to 0.0.9 but faxbot_plugin_test 0.1.0 is installed" in message
     assert "run `faxbot config compile`" in message
@@ -44,7 +50,7 @@ def test_a_changed_manifest_refuses_to_start() -> None:
     edited = artifact()
     edited["plugins"]["local"]["manifest_digest"] = "sha256:" + "0" * 64
     with pytest.raises(StartupError, match="manifest differs from the one compiled"):
-        check_pins(edited, PluginSource())
+        check_pins(typed(edited), PluginSource())
 
 
 def test_only_the_named_plugins_are_imported() -> None:
@@ -57,31 +63,8 @@ def test_only_the_named_plugins_are_imported() -> None:
 
     eps = [Recording(ep.name, ep.value, GROUP) for ep in metadata.entry_points(group=GROUP)]
     eps.append(Recording("never", "tests.no_such_module:X", GROUP))
-    check_pins(artifact(), PluginSource(lambda: eps))
+    check_pins(typed(artifact()), PluginSource(lambda: eps))
     assert sorted(loaded) == ["local", "test"]
-
-
-def test_secret_references_are_resolved_and_a_missing_one_is_named() -> None:
-    settings = {"token": "${env:TOKEN}", "plain": "x", "many": ["${env:A}", "${env:B}"]}
-    secrets = ["token", "many[*]"]
-    env = {"TOKEN": "t0k", "A": "a", "B": "b"}
-    resolved = resolve_settings(settings, secrets, env, "s")
-    assert resolved == {"token": "t0k", "plain": "x", "many": ["a", "b"]}
-    assert settings["token"] == "${env:TOKEN}"  # the artifact's copy is untouched
-    with pytest.raises(StartupError) as caught:
-        resolve_settings(settings, secrets, {"TOKEN": "t0k", "A": "a"}, "providers.x.settings")
-    assert str(caught.value).startswith(
-        "providers.x.settings.many[1]: ${env:B} is not set in the environment"
-    )
-    assert "t0k" not in str(caught.value)
-
-
-def test_file_references(tmp_path: Path) -> None:
-    (tmp_path / "secret").write_text("from-file\n")
-    resolved = resolve_settings({"k": f"${{file:{tmp_path}/secret}}"}, ["k"], {}, "s")
-    assert resolved == {"k": "from-file"}
-    with pytest.raises(StartupError, match=r"cannot be read \(No such file or directory\)"):
-        resolve_settings({"k": f"${{file:{tmp_path}/missing}}"}, ["k"], {}, "s")
 
 
 class SlowPlugin(FakeOutbound):
@@ -98,11 +81,13 @@ class SlowPlugin(FakeOutbound):
 def _host(tmp_path: Path) -> PluginHost:
     entry = metadata.EntryPoint("slow", "tests.plugins.test_host:SlowPlugin", GROUP)
     plugin = PluginSource(lambda: [entry]).load("slow")
-    art = {
-        "providers": {"outbound": {"plugin": "slow", "enabled": True, "settings": {}}},
-        "plugins": {"slow": {"secret_settings": []}},
+    art = artifact()
+    art["providers"] = {
+        "outbound": {"plugin": "slow", "version": "1.0.0", "enabled": True, "settings": {}}
     }
-    return PluginHost(art, {"slow": plugin}, {}, tmp_path, logging.getLogger("test.host"))
+    art["plugins"] = {"slow": {**art["plugins"]["test"], "secret_settings": []}}
+    log = logging.getLogger("test.host")
+    return PluginHost(typed(art), {"slow": plugin}, {}, tmp_path, log)
 
 
 def test_a_slow_start_warns_and_a_too_slow_start_fails(

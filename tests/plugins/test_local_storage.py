@@ -4,7 +4,6 @@ key, leftovers of a crash removed, a dead worker replaced."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import os
 import signal
@@ -13,9 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from faxbot.plugins.contract import Deps
+from faxbot.plugins.contract import Deps, StoredDocument
 from faxbot_plugin_local import SMALL_BYTES, LocalStorage, StorageKeyError
-from faxbot_plugin_local.worker import handle
 
 SETTINGS = {"directory": "documents", "fsync": True}
 PROC_FDS = Path("/proc/self/fd")
@@ -70,7 +68,7 @@ def test_start_removes_what_a_crash_left(tmp_path: Path) -> None:
         await storage.start(SETTINGS, deps(tmp_path))
         try:
             assert not (documents / ".job.pdf.part").exists()
-            assert (await storage.get("old.pdf")).read_bytes() == b"%PDF-1.7 whole"
+            assert await StoredDocument(storage, "old.pdf").read() == b"%PDF-1.7 whole"
         finally:
             await storage.stop()
 
@@ -93,8 +91,8 @@ def test_small_and_large_documents_are_stored_byte_for_byte(
         try:
             assert await storage.put("small.pdf", _chunks(small[:10], small[10:])) == len(small)
             assert await storage.put("large.pdf", _chunks(*parts)) == len(large)
-            assert (await storage.get("small.pdf")).read_bytes() == small
-            assert (await storage.get("large.pdf")).read_bytes() == large
+            assert await StoredDocument(storage, "small.pdf").read() == small
+            assert await StoredDocument(storage, "large.pdf").read() == large
             assert list(documents.glob(".*")) == []
             with pytest.raises(StorageKeyError):
                 await storage.put(".hidden", _chunks(b"x"))
@@ -123,7 +121,7 @@ def test_many_documents_at_once_are_all_stored_and_the_worker_exits_at_stop(
             pids.append(storage.worker_pid)
             assert sizes == [len(body) for body in bodies.values()]
             for key, body in bodies.items():
-                assert (await storage.get(key)).read_bytes() == body
+                assert await StoredDocument(storage, key).read() == body
         finally:
             await storage.stop()
 
@@ -154,108 +152,8 @@ def test_a_dead_worker_fails_its_request_and_is_replaced(tmp_path: Path) -> None
                 assert "file worker exited" in str(exc)
             assert await storage.put("c.pdf", _chunks(b"%PDF-1.7 c")) == 10
             assert storage.worker_pid not in (None, first)
-            assert (await storage.get("c.pdf")).read_bytes() == b"%PDF-1.7 c"
+            assert await StoredDocument(storage, "c.pdf").read() == b"%PDF-1.7 c"
         finally:
             await storage.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
-
-
-def test_put_file_moves_a_spilled_upload_in(tmp_path: Path) -> None:
-    storage = LocalStorage()
-    upload = tmp_path / "incoming" / "upload.part"
-    upload.parent.mkdir()
-    upload.write_bytes(b"%PDF-1.7 spilled")
-
-    async def scenario() -> None:
-        await storage.start(SETTINGS, deps(tmp_path))
-        try:
-            assert await storage.put_file("job.pdf", upload) == 16
-            assert not upload.exists()
-            assert (await storage.get("job.pdf")).read_bytes() == b"%PDF-1.7 spilled"
-        finally:
-            await storage.stop()
-
-    asyncio.run(asyncio.wait_for(scenario(), 30))
-
-
-@pytest.mark.parametrize("name", ["", "../x", "a/b", ".hidden"])
-def test_the_worker_refuses_names_outside_its_folder(tmp_path: Path, name: str) -> None:
-    folder_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        assert handle(folder_fd, 0, name, b"data") != 0
-    finally:
-        os.close(folder_fd)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_a_failed_write_is_reported_with_its_errno(tmp_path: Path) -> None:
-    folder_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        # a move of a file that does not exist: ENOENT, and nothing is created
-        assert handle(folder_fd, 1, "job.pdf", os.fsencode(tmp_path / "missing")) == 2
-        assert handle(folder_fd, 9, "job.pdf", b"") != 0  # an unknown operation
-    finally:
-        os.close(folder_fd)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_a_new_name_is_written_in_place_and_an_existing_one_replaced_whole(
-    tmp_path: Path,
-) -> None:
-    folder_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        assert handle(folder_fd, 0, "job.pdf", b"%PDF-1.7 first") == 0
-        assert handle(folder_fd, 0, "job.pdf", b"%PDF-1.7 second, longer") == 0
-        (tmp_path / "dir.pdf").mkdir()  # a name the replacement cannot take
-        assert handle(folder_fd, 0, "dir.pdf", b"%PDF") == errno.EISDIR
-    finally:
-        os.close(folder_fd)
-    assert (tmp_path / "job.pdf").read_bytes() == b"%PDF-1.7 second, longer"
-    # no temporary file is left behind, by the replacement or by the failed write
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.pdf", "job.pdf"]
-
-
-def test_an_endless_stream_of_requests_is_answered_in_bounded_batches(tmp_path: Path) -> None:
-    """While requests keep coming without a pause, answers still flow: the worker syncs and
-    answers every MAX_BATCH requests instead of reading forever."""
-    import select
-    import subprocess
-    import sys
-    import threading
-
-    from faxbot_plugin_local.files import WORKER
-    from faxbot_plugin_local.worker import ANSWER, MAX_BATCH, REQUEST
-
-    request = REQUEST.pack(7, 0, 4, 5) + b"a.pdf" + b"%PDF"
-    worker = subprocess.Popen(
-        [sys.executable, "-I", "-S", str(WORKER), str(tmp_path), "--no-sync"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-    )  # fmt: skip
-    assert worker.stdin is not None and worker.stdout is not None
-    stop = threading.Event()
-
-    def flood() -> None:
-        assert worker.stdin is not None
-        deadline = time.monotonic() + 8
-        try:
-            while not stop.is_set() and time.monotonic() < deadline:
-                worker.stdin.write(request * 256)
-                worker.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-
-    sender = threading.Thread(target=flood)
-    sender.start()
-    try:
-        ready, _, _ = select.select([worker.stdout], [], [], 4)  # the flood goes on for 8 s
-        assert ready, "no answer while requests kept coming"
-        first = os.read(worker.stdout.fileno(), ANSWER.size * MAX_BATCH)
-        assert ANSWER.unpack_from(first) == (7, 0)
-    finally:
-        stop.set()
-        sender.join(10)
-        worker.stdin.close()
-        worker.stdout.close()
-        worker.wait(10)
-    assert (tmp_path / "a.pdf").read_bytes() == b"%PDF"

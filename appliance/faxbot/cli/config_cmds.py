@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import msgspec
 
 from faxbot.cli.options import EXIT_INVALID, EXIT_OK, EXIT_USAGE, config_dir_option, format_option
 from faxbot.config import plan as planning
@@ -169,7 +170,7 @@ def _base_artifact(ctx: click.Context, base: str, config_dir: Path) -> tuple[dic
         return _lenient(ctx, path), f"{base}"
     if path.is_file():
         try:
-            return load_artifact(path), f"{base}"
+            return json.loads(msgspec.json.encode(load_artifact(path))), f"{base}"
         except ArtifactError as exc:
             raise click.UsageError(f"--base: {exc}") from None
     with tempfile.TemporaryDirectory(prefix="faxbot-plan-") as tmp:

@@ -64,6 +64,7 @@ def serve(
     from faxbot.plugins.discovery import PluginSource
     from faxbot.plugins.host import StartupError
     from faxbot.server.app import create_app
+    from faxbot.server.lifecycle import Appliance
 
     source = ctx.find_root().obj
     try:
@@ -76,12 +77,13 @@ def serve(
     except (ArtifactError, StartupError) as exc:
         click.echo(f"faxbot serve: cannot start: {exc}", err=True)
         ctx.exit(EXIT_CANNOT_START)
-    listen = app.state.appliance.artifact["appliance"]["listen"]
+    appliance: Appliance = app.state.appliance
+    listen = appliance.artifact.appliance.listen
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host=host or listen["host"],
-            port=listen["port"] if port is None else port,
+            host=host or listen.host,
+            port=listen.port if port is None else port,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -95,7 +97,7 @@ def serve(
         if server.started:
             raise
     if not server.started:
-        reason = app.state.appliance.startup_error
+        reason = appliance.startup_error
         click.echo(
             f"faxbot serve: cannot start: {reason}"
             if reason

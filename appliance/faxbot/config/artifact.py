@@ -11,26 +11,126 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 from faxbot.canonical import pretty_bytes, sha256_hex
+from faxbot.kernel.keypath import parse_path
+from faxbot.kernel.secrets import SecretModel, schema_secrets
+from faxbot.plugins.contract import Slot
 
 ARTIFACT_VERSION = 1
 DEFAULT_PATH = Path("build/faxbot.resolved.json")
 UNFINGERPRINTED = ("fingerprint", "build", "sources")
-REQUIRED = (
-    "version",
-    "fingerprint",
-    "profile",
-    "appliance",
-    "providers",
-    "plugins",
-    "api_keys",
-    "sources",
-    "surface",
-    "build",
-)
+
+Profile = Literal["dev", "hipaa"]
+
+
+class Listen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: str
+    port: int
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    upload_max_bytes: int
+    max_pages: int
+    send_timeout_seconds: int
+    max_attempts: int
+
+
+class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    public_url: str | None
+    listen: Listen
+    data_dir: str
+    database_url: str | None  # a secret reference when it holds a password
+    audit_log: bool
+    storage_encryption_key: str | None  # a secret reference
+    storage_encryption_previous_keys: tuple[str, ...]  # secret references: old keys still read
+    limits: Limits
+
+
+class Provider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    plugin: str
+    version: str
+    enabled: bool
+    settings: dict[str, Any]  # the plugin's own, checked against its config_schema
+
+
+class PluginPin(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    version: str
+    distribution: str | None
+    capabilities: tuple[str, ...]
+    categories: tuple[Slot, ...]
+    manifest_digest: str
+    secret_settings: tuple[str, ...]  # key paths inside its settings, `[*]` for any index
+    slots: tuple[Slot, ...]
+
+
+class ApiKeyEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    sha256: str
+    scopes: tuple[str, ...]
+    expires: str | None = None
+    description: str | None = None
+
+
+class Surface(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    capabilities: dict[Slot, tuple[str, ...]]
+    operations: tuple[str, ...]
+    mcp_tools: tuple[str, ...]
+
+
+class Build(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    compiled_at: str | None
+    source_revision: str | None
+
+
+class Artifact(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The compiled configuration, as the appliance reads it."""
+
+    version: Literal[1]
+    fingerprint: str
+    profile: Profile
+    appliance: ApplianceSettings
+    providers: dict[Slot, Provider]
+    plugins: dict[str, PluginPin]
+    api_keys: tuple[ApiKeyEntry, ...]
+    surface: Surface
+    sources: dict[str, str]  # key path -> file:line
+    build: Build
+
+    def enabled(self, slot: Slot) -> Provider | None:
+        provider = self.providers.get(slot)
+        return provider if provider is not None and provider.enabled else None
+
+    def secrets(self) -> SecretModel:
+        """Where this artifact's secrets are (references, resolved only at start)."""
+        return artifact_secret_model(json.loads(msgspec.json.encode(self)))
+
+
+@cache
+def appliance_secret_model() -> SecretModel:
+    """The appliance keys the fragment schema marks secret, at their place in the config."""
+    text = resources.files("faxbot.config").joinpath("fragment.schema.json").read_text("utf-8")
+    appliance = json.loads(text)["properties"]["appliance"]
+    return SecretModel(schema_secrets(appliance)).under(("appliance",))
+
+
+def artifact_secret_model(artifact: dict[str, Any]) -> SecretModel:
+    """The secrets of an artifact in its JSON form: the appliance's, and each provider's
+    settings that its plugin marks secret (as pinned in `plugins`)."""
+    model = appliance_secret_model()
+    plugins = artifact.get("plugins") or {}
+    for slot, entry in (artifact.get("providers") or {}).items():
+        pin = plugins.get(entry.get("plugin")) if isinstance(entry, dict) else None
+        paths = (pin or {}).get("secret_settings") or []
+        settings = SecretModel(frozenset(parse_path(p) for p in paths))
+        model = model | settings.under(("providers", slot, "settings"))
+    return model
 
 
 class ArtifactError(Exception):
@@ -43,9 +143,15 @@ def fingerprint(artifact: dict[str, Any]) -> str:
 
 
 def seal(artifact: dict[str, Any]) -> dict[str, Any]:
-    sealed = dict(artifact)
-    sealed["fingerprint"] = fingerprint(sealed)
-    return sealed
+    """The artifact in its typed shape (every field present) with its fingerprint; raises
+    ArtifactError if `artifact` does not have that shape."""
+    draft = {**artifact, "fingerprint": ""}
+    try:
+        shaped: dict[str, Any] = json.loads(msgspec.json.encode(msgspec.convert(draft, Artifact)))
+    except msgspec.ValidationError as exc:
+        raise ArtifactError(f"the compiled artifact is malformed: {exc}") from None
+    shaped["fingerprint"] = fingerprint(shaped)
+    return shaped
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -74,7 +180,8 @@ def artifact_bytes(artifact: dict[str, Any]) -> bytes:
     return pretty_bytes(artifact)
 
 
-def load_artifact(path: Path) -> dict[str, Any]:
+def load_artifact(path: Path) -> Artifact:
+    """The artifact at `path`, fully validated, or ArtifactError saying what to run."""
     hint = f"run `faxbot config compile --out {path}`"
     try:
         raw = path.read_bytes()
@@ -83,21 +190,25 @@ def load_artifact(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ArtifactError(f"cannot read artifact {path}: {exc.strerror}") from None
     try:
-        artifact = json.loads(raw)
+        data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"artifact {path} is not valid JSON ({exc}); {hint}") from None
-    if not isinstance(artifact, dict):
+    if not isinstance(data, dict):
         raise ArtifactError(f"artifact {path} is not a JSON object; {hint}")
-    version = artifact.get("version")
+    version = data.get("version")
     if version != ARTIFACT_VERSION:
         raise ArtifactError(
             f"artifact {path} has version {version!r}, this faxbot reads version "
             f"{ARTIFACT_VERSION}; {hint} with this faxbot"
         )
-    missing = [key for key in REQUIRED if key not in artifact]
+    missing = [name for name in Artifact.__struct_fields__ if name not in data]
     if missing:
         raise ArtifactError(f"artifact {path} lacks {', '.join(missing)}; {hint}")
-    if artifact["fingerprint"] != fingerprint(artifact):
+    try:
+        artifact = msgspec.convert(data, Artifact)
+    except msgspec.ValidationError as exc:
+        raise ArtifactError(f"artifact {path} is malformed ({exc}); {hint}") from None
+    if artifact.fingerprint != fingerprint(data):
         raise ArtifactError(
             f"artifact {path} does not match its fingerprint (edited or damaged); {hint}"
         )

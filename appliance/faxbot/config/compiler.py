@@ -10,15 +10,15 @@ from typing import Any
 
 from faxbot.catalog import load_catalog
 from faxbot.config import rules
-from faxbot.config.artifact import ARTIFACT_VERSION, seal
+from faxbot.config.artifact import ARTIFACT_VERSION, appliance_secret_model, seal
 from faxbot.config.diagnostics import Diagnostic, Mark, has_errors, sort_diagnostics
 from faxbot.config.fragments import Fragment, load_fragments
 from faxbot.config.merge import Merged, merge_fragments
 from faxbot.config.providers import check_providers
 from faxbot.config.structure import Locator, apply_defaults, fragment_schema, validate
-from faxbot.kernel.keypath import KeyPath, format_path, is_under, matches
+from faxbot.kernel.keypath import KeyPath, format_path
+from faxbot.kernel.secrets import SecretModel
 from faxbot.plugins.discovery import InstalledPlugin, PluginSource
-from faxbot.plugins.discovery import secret_paths as schema_secret_paths
 
 DEFAULT_SOURCE = "default"
 
@@ -47,7 +47,7 @@ class CompileResult:
     merged: Merged
     diagnostics: list[Diagnostic]
     data: dict[str, Any]
-    secret_paths: frozenset[KeyPath]
+    secrets: SecretModel
     defaulted: dict[KeyPath, str]
     plugins: dict[str, InstalledPlugin] = field(default_factory=dict)
     artifact: dict[str, Any] | None = None
@@ -57,7 +57,7 @@ class CompileResult:
         return not has_errors(self.diagnostics)
 
     def is_secret(self, path: KeyPath) -> bool:
-        return any(matches(path, s) for s in self.secret_paths)
+        return self.secrets.is_secret(path)
 
 
 def compile_config(
@@ -72,9 +72,7 @@ def compile_config(
     diagnostics += merge_problems
     data = merged.data
 
-    appliance_secrets = frozenset(rules.APPLIANCE_SECRETS) | {
-        ("appliance", *p) for p in schema_secret_paths(fragment_schema()["properties"]["appliance"])
-    }
+    appliance_secrets = appliance_secret_model()
     root = Mark(fragments[0].display, 1, 1) if fragments else None
 
     def value_mark(path: KeyPath) -> Mark | None:
@@ -83,11 +81,8 @@ def compile_config(
     def key_mark(path: KeyPath) -> Mark | None:
         return merged.key_mark(path) or root
 
-    def is_appliance_secret(path: KeyPath) -> bool:
-        return any(is_under(path, s) for s in appliance_secrets)
-
     if fragments:
-        locate = Locator(value_mark, key_mark, is_appliance_secret)
+        locate = Locator(value_mark, key_mark, appliance_secrets.is_secret)
         diagnostics += validate(fragment_schema(), data, (), locate)
     filled: list[KeyPath] = []
     apply_defaults(fragment_schema(), data, (), filled)
@@ -96,10 +91,10 @@ def compile_config(
     providers = check_providers(data, merged, source, strict_pins=strict_pins)
     diagnostics += providers.diagnostics
     defaulted.update(providers.defaulted)
-    secret_paths = frozenset(providers.secret_paths) | appliance_secrets
+    secrets = providers.secrets | appliance_secrets
 
     diagnostics += rules.check_appliance(data, merged)
-    diagnostics += rules.check_plain_values(data, merged)
+    diagnostics += rules.check_plain_values(data, merged, secrets)
     diagnostics += rules.check_profile(data, merged, providers.plugins)
     diagnostics += rules.check_api_keys(data, merged)
 
@@ -108,7 +103,7 @@ def compile_config(
         merged=merged,
         diagnostics=sort_diagnostics(_without_follow_ups(diagnostics, fragments)),
         data=data,
-        secret_paths=secret_paths,
+        secrets=secrets,
         defaulted=defaulted,
         plugins=providers.plugins,
     )
@@ -187,7 +182,7 @@ def build_artifact(result: CompileResult, build: BuildInfo) -> dict[str, Any]:
                 "capabilities": sorted(plugin.manifest.capabilities),
                 "categories": sorted(plugin.manifest.categories),
                 "manifest_digest": plugin.manifest_digest,
-                "secret_settings": sorted(format_path(p) for p in plugin.secret_paths),
+                "secret_settings": sorted(format_path(p) for p in plugin.secrets.patterns),
                 "slots": [],
             },
         )

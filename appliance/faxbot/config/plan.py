@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from faxbot.kernel.keypath import KeyPath, format_path, leaves, parse_path
+from faxbot.config.artifact import artifact_secret_model
+from faxbot.kernel.keypath import KeyPath, format_path, leaves
+from faxbot.kernel.secrets import SecretModel
 
 SECTIONS = (
     "profile",
@@ -31,7 +33,6 @@ TITLES = {
     "operations": "REST operations",
     "mcp_tools": "MCP tools",
 }
-SECRET_APPLIANCE = ("appliance.storage_encryption_key", "appliance.database_url")
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,6 @@ class Change:
 
 def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _secret_settings(artifact: dict[str, Any], slot: str) -> set[str]:
-    entry = (artifact.get("providers") or {}).get(slot) or {}
-    plugin = (artifact.get("plugins") or {}).get(entry.get("plugin"), {})
-    return set(plugin.get("secret_settings") or [])
 
 
 def _diff_values(
@@ -95,14 +90,12 @@ def diff_artifacts(base: dict[str, Any], head: dict[str, Any]) -> list[Change]:
                 head.get("profile"),
             )
         )
+    # A value secret in either artifact only ever shows "changed".
+    secrets = artifact_secret_model(base) | artifact_secret_model(head)
     changes += _plugins(base.get("plugins") or {}, head.get("plugins") or {})
-    changes += _providers(base, head)
+    changes += _providers(base, head, secrets)
     changes += _diff_values(
-        "appliance",
-        base.get("appliance"),
-        head.get("appliance"),
-        ("appliance",),
-        lambda p: format_path(p) in SECRET_APPLIANCE,
+        "appliance", base.get("appliance"), head.get("appliance"), ("appliance",), secrets.touches
     )
     changes += _api_keys(base.get("api_keys") or [], head.get("api_keys") or [])
     for section, key in (("operations", "operations"), ("mcp_tools", "mcp_tools")):
@@ -150,7 +143,9 @@ def _plugins(base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
                 )
 
 
-def _providers(base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
+def _providers(
+    base: dict[str, Any], head: dict[str, Any], secrets: SecretModel
+) -> Iterator[Change]:
     old_all = base.get("providers") or {}
     new_all = head.get("providers") or {}
     for slot in sorted(set(old_all) | set(new_all)):
@@ -187,15 +182,13 @@ def _providers(base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
                     old.get("enabled", True),
                     new.get("enabled", True),
                 )
-        secrets = _secret_settings(base, slot) | _secret_settings(head, slot)
         prefix = ("providers", slot, "settings")
-
-        def is_secret(path: KeyPath, prefix: KeyPath = prefix, secrets: set[str] = secrets) -> bool:
-            rel = path[len(prefix) :]
-            return any(rel[: len(parse_path(s))] == parse_path(s) for s in secrets)
-
         yield from _diff_values(
-            "settings", (old or {}).get("settings"), (new or {}).get("settings"), prefix, is_secret
+            "settings",
+            (old or {}).get("settings"),
+            (new or {}).get("settings"),
+            prefix,
+            secrets.touches,
         )
 
 

@@ -12,8 +12,13 @@ from typing import Any
 from faxbot.config.diagnostics import Diagnostic
 from faxbot.config.merge import Merged
 from faxbot.config.structure import Locator, apply_defaults, did_you_mean, validate
-from faxbot.kernel.keypath import KeyPath, matches, walk
-from faxbot.kernel.secrets import ReferenceError_, looks_like_reference, parse_reference
+from faxbot.kernel.keypath import KeyPath, walk
+from faxbot.kernel.secrets import (
+    ReferenceError_,
+    SecretModel,
+    looks_like_reference,
+    parse_reference,
+)
 from faxbot.plugins.contract import SLOTS, SettingProblem
 from faxbot.plugins.discovery import InstalledPlugin, PluginLoadError, PluginSource
 
@@ -22,7 +27,7 @@ from faxbot.plugins.discovery import InstalledPlugin, PluginLoadError, PluginSou
 class ProviderCheck:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     plugins: dict[str, InstalledPlugin] = field(default_factory=dict)  # slot -> plugin
-    secret_paths: set[KeyPath] = field(default_factory=set)
+    secrets: SecretModel = field(default_factory=SecretModel)
     defaulted: dict[KeyPath, str] = field(default_factory=dict)  # path -> "plugin <id> defaults"
 
 
@@ -137,14 +142,12 @@ def _check_settings(
         result.defaulted.setdefault(path, f"plugin {plugin.id} defaults")
     entry["settings"] = settings
 
-    secrets = {(*prefix, *p) for p in plugin.secret_paths}
-    result.secret_paths |= secrets
-
-    def is_secret(path: KeyPath) -> bool:
-        return any(matches(path, s) for s in secrets)
+    secrets = plugin.secrets.under(prefix)
+    result.secrets |= secrets
+    is_secret = secrets.is_secret
 
     reference_paths: set[KeyPath] = set()  # checked here; the schema sees them resolved only
-    for path in _expand(settings, prefix, secrets):
+    for path in secrets.expand(settings, prefix):
         value = _get(settings, path[len(prefix) :])
         if value is _ABSENT or value is None:
             continue
@@ -198,15 +201,6 @@ def _check_settings(
 
 
 _ABSENT = object()
-
-
-def _expand(settings: Any, prefix: KeyPath, patterns: set[KeyPath]) -> list[KeyPath]:
-    """The concrete paths in `settings` that secret patterns (with `*` for list items) name."""
-    found = []
-    for path, _ in walk(settings, prefix):
-        if any(len(path) == len(p) and matches(path, p) for p in patterns):
-            found.append(path)
-    return found
 
 
 def _get(data: Any, rel: KeyPath) -> Any:

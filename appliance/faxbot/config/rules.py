@@ -13,6 +13,7 @@ from faxbot.config.structure import did_you_mean
 from faxbot.kernel.keypath import KeyPath, walk
 from faxbot.kernel.secrets import (
     ReferenceError_,
+    SecretModel,
     looks_like_reference,
     parse_reference,
     url_has_password,
@@ -20,10 +21,6 @@ from faxbot.kernel.secrets import (
 from faxbot.keys import parse_expiry
 from faxbot.plugins.discovery import InstalledPlugin
 
-APPLIANCE_SECRETS: tuple[KeyPath, ...] = (
-    ("appliance", "storage_encryption_key"),
-    ("appliance", "database_url"),
-)
 PLAINTEXT_SCHEMES = ("http://", "ws://", "ftp://", "tcp://")
 
 
@@ -43,19 +40,26 @@ def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic
     appliance = data.get("appliance")
     if not isinstance(appliance, dict):
         return
-    key = appliance.get("storage_encryption_key")
-    path: KeyPath = ("appliance", "storage_encryption_key")
-    if isinstance(key, str):
+    previous = appliance.get("storage_encryption_previous_keys")
+    keys: list[tuple[KeyPath, Any]] = [
+        (("appliance", "storage_encryption_key"), appliance.get("storage_encryption_key"))
+    ] + [
+        (("appliance", "storage_encryption_previous_keys", index), value)
+        for index, value in enumerate(previous if isinstance(previous, list) else [])
+    ]
+    for at, key in keys:
+        if not isinstance(key, str):
+            continue
         if not looks_like_reference(key):
             yield Diagnostic.at(
-                merged.mark(path),
-                path,
+                merged.mark(at),
+                at,
                 "secret-literal",
                 "must be a secret reference such as ${env:FAXBOT_STORAGE_KEY} "
                 "(the value was not printed)",
             )
         else:
-            yield from _reference_problem(key, path, merged)
+            yield from _reference_problem(key, at, merged)
     url = appliance.get("database_url")
     path = ("appliance", "database_url")
     if isinstance(url, str):
@@ -78,11 +82,13 @@ def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic
             )
 
 
-def check_plain_values(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+def check_plain_values(
+    data: dict[str, Any], merged: Merged, secrets: SecretModel
+) -> Iterator[Diagnostic]:
     """Values outside secrets are plain: no references (the artifact stays resolved), and no
     credentials in public_url. Plugin settings are checked with their schema (providers.py)."""
     for path, value in _strings(data, ()):
-        if path in APPLIANCE_SECRETS or (path[:1] == ("providers",) and path[2:3] == ("settings",)):
+        if secrets.is_secret(path) or (path[:1] == ("providers",) and path[2:3] == ("settings",)):
             continue
         if looks_like_reference(value):
             yield Diagnostic.at(

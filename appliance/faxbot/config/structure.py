@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from faxbot.config.diagnostics import Diagnostic, Mark
-from faxbot.kernel.keypath import KeyPath, matches
+from faxbot.kernel.keypath import KeyPath
 
 _GOT_TYPES = {
     "object": "a mapping",
@@ -236,10 +236,3 @@ def apply_defaults(
         for name, value in instance.items():
             if name not in (schema.get("properties") or {}):
                 apply_defaults(extra, value, (*path, name), filled, root)
-
-
-def secret_test(secret_paths: frozenset[KeyPath]) -> Callable[[KeyPath], bool]:
-    def is_secret(path: KeyPath) -> bool:
-        return any(matches(path, s) for s in secret_paths)
-
-    return is_secret

@@ -23,7 +23,15 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 
-from faxbot.plugins.contract import FaxStatus, OutboundFax, Plugin, TransportError
+from faxbot.plugins.contract import (
+    FaxStatus,
+    FindsSent,
+    OutboundFax,
+    OutboundTransport,
+    Storage,
+    StoredDocument,
+    TransportError,
+)
 from faxbot.store.jobs import Job, JobStore, Phase
 
 TERMINAL = (FaxStatus.SUCCESS, FaxStatus.FAILED)
@@ -46,14 +54,16 @@ class Dispatcher:
     def __init__(
         self,
         store: JobStore,
-        transport: Plugin,
-        storage: Plugin,
+        transport: OutboundTransport,
+        finds_sent: FindsSent | None,
+        storage: Storage,
         policy: DispatchPolicy,
         logger: logging.Logger,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._transport = transport
+        self._finds_sent = finds_sent
         self._storage = storage
         self._policy = policy
         self._log = logger
@@ -166,10 +176,10 @@ class Dispatcher:
         taken = await self._store.start_hand_over(job, lease)
         if taken is None:
             return None  # another dispatcher took it
+        document = StoredDocument(self._storage, job.document_key)
         try:
-            document = await self._storage.get(job.document_key)  # type: ignore[attr-defined]
-            receipt = await self._transport.send(  # type: ignore[attr-defined]
-                OutboundFax(job_id=job.id, to=job.to, document=document, pages=job.pages)
+            receipt = await self._transport.send(
+                OutboundFax(job_id=job.id, to=job.to, pages=job.pages, document=document)
             )
         except TransportError as exc:
             if not exc.retryable:
@@ -199,8 +209,7 @@ class Dispatcher:
         return sent
 
     async def _recover_hand_over(self, job: Job) -> Job | None:
-        find_sent = getattr(self._transport, "find_sent", None)
-        if find_sent is None:
+        if self._finds_sent is None:
             return await self._fail(
                 job,
                 Phase.HANDING_OVER,
@@ -208,7 +217,7 @@ class Dispatcher:
                 "whether it got the fax; not sent again, to avoid a duplicate",
             )
         try:
-            receipt = await find_sent(job.id)
+            receipt = await self._finds_sent.find_sent(job.id)
         except TransportError as exc:  # cannot tell yet: ask again later, still not resending
             self._log.warning(
                 "interrupted hand-over: provider lookup failed",
@@ -245,7 +254,7 @@ class Dispatcher:
             )
         assert job.provider_sid is not None
         try:
-            update = await self._transport.get_status(job.provider_sid)  # type: ignore[attr-defined]
+            update = await self._transport.get_status(job.provider_sid)
         except TransportError as exc:
             if not exc.retryable:
                 return await self._fail(job, Phase.SENT, str(exc))

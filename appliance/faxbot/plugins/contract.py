@@ -1,4 +1,5 @@
-"""The whole plugin contract, in one file a plugin author can read start to end.
+"""The whole plugin contract, in one file a plugin author can read start to end. A plugin
+imports this module and nothing else of faxbot.
 
 A plugin is a Python distribution `faxbot_plugin_<name>` with an entry point in group
 `faxbot.plugins` whose name is the plugin id and whose object is a `Plugin` subclass:
@@ -7,9 +8,14 @@ A plugin is a Python distribution `faxbot_plugin_<name>` with an entry point in 
     test = "faxbot_plugin_test:TestTransport"
 
 The class carries its `manifest` (see `load_manifest`; schema in
-docs/schemas/plugin-manifest.schema.json). For every capability the manifest claims, the class
-defines the method of the same name (`health_check` is the `health` method); the compiler
-refuses a manifest that claims a capability its class does not implement.
+docs/schemas/plugin-manifest.schema.json) and implements the protocol of each slot it fills
+(its manifest's `categories`), with one method per capability it claims:
+
+    class MyTransport(Plugin, OutboundTransport, FindsSent): ...
+
+Naming the protocols as bases lets a type checker check the methods; the compiler checks them
+too, for every plugin (names, `async`, parameters), and refuses a plugin whose methods do not
+match with a located error, the way pluggy checks a hook implementation against its spec.
 
 Lifecycle, driven by the appliance for the plugins the artifact names, and only those:
 `validate_config(settings)` at compile time (beyond the manifest's `config_schema`), then
@@ -27,11 +33,15 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, Protocol, get_args, runtime_checkable
 
-SLOTS = ("outbound", "inbound", "storage", "auth")
+Slot = Literal["outbound", "inbound", "storage", "auth"]
+SLOTS: tuple[Slot, ...] = get_args(Slot)
 START_WARN_SECONDS = 2.0
 START_FAIL_SECONDS = 10.0
+
+
+# -- what a plugin is -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class Manifest:
     version: str
     description: str
     platform: str
-    categories: tuple[str, ...]
+    categories: tuple[Slot, ...]
     capabilities: tuple[str, ...]
     config_schema: Mapping[str, Any]
     defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -91,12 +101,34 @@ class SettingProblem:
 class Deps:
     """Core services a plugin may use. Plugins never read the process environment."""
 
-    data_dir: Path
+    data_dir: Path  # the appliance's data directory; a plugin keeps its files under it
     logger: logging.Logger
+    webhook_url: str | None = None  # where the provider calls this plugin back (public_url)
+
+
+class Plugin:
+    """Base class of every plugin: its manifest and lifecycle. The capability methods come
+    from the protocols below."""
+
+    manifest: ClassVar[Manifest]
+
+    def validate_config(self, settings: Mapping[str, Any]) -> Sequence[SettingProblem]:
+        """Checks the JSON Schema cannot express. `settings` has defaults applied and secret
+        references unresolved. Return every problem, not only the first."""
+        return ()
+
+    async def start(self, settings: Mapping[str, Any], deps: Deps) -> None:
+        """Open connections and resources. Must finish within START_FAIL_SECONDS."""
+
+    async def stop(self) -> None:
+        """Release what `start` opened. Called once, also after a failed start."""
+
+
+# -- the values that cross the boundary -----------------------------------------------------
 
 
 class FaxStatus(enum.StrEnum):
-    """The v2 job status values, kept for v2 clients."""
+    """Where a fax is; the v2 values, kept for v2 clients."""
 
     QUEUED = "queued"
     IN_PROGRESS = "in_progress"
@@ -104,12 +136,34 @@ class FaxStatus(enum.StrEnum):
     FAILED = "FAILED"
 
 
+class DocumentNotFound(LookupError):
+    """Storage has no document under the key."""
+
+
+class StoredDocument:
+    """A document in storage, read on demand: a transport that uploads the file reads it, one
+    that does not never pays for it."""
+
+    def __init__(self, storage: Storage, key: str) -> None:
+        self._storage = storage
+        self.key = key
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The document's bytes, in chunks, from the start."""
+        async for chunk in await self._storage.get(self.key):
+            yield chunk
+
+    async def read(self) -> bytes:
+        """The whole document (at most the appliance's upload limit)."""
+        return b"".join([chunk async for chunk in self.chunks()])
+
+
 @dataclass(frozen=True)
 class OutboundFax:
     job_id: str
     to: str  # E.164
-    document: Path  # a PDF the core stored; never a client's file name
     pages: int
+    document: StoredDocument  # the PDF the core stored; never a client's file name
 
 
 @dataclass(frozen=True)
@@ -135,68 +189,203 @@ class TransportError(Exception):
 
 
 @dataclass(frozen=True)
+class ReceivedFax:
+    """A fax the provider received for us. `document` is the PDF when the provider sent it
+    along (a webhook's file part); otherwise the core fetches it with `get_inbound_pdf`."""
+
+    provider_sid: str
+    sender: str | None  # E.164 when the provider knows it
+    recipient: str | None  # our number it arrived on
+    pages: int | None
+    received_at: float  # epoch seconds
+    document: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A provider's word on a fax we sent, pushed to us (a webhook) instead of polled."""
+
+    provider_sid: str
+    update: StatusUpdate
+
+
+TransportEvent = ReceivedFax | StatusReport
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A provider's call to `POST /webhooks/{plugin_id}`, as received, for the plugin to verify
+    (signature or credentials) and read."""
+
+    url: str  # as the provider called it: public_url + path + query, the signed URL
+    method: str
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes  # the raw body
+    fields: Mapping[str, str] = field(default_factory=dict)  # form fields, for form bodies
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)  # multipart file parts
+
+
+class WebhookRejected(Exception):
+    """The webhook failed verification: answered 401, and nothing is changed."""
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    key_id: str  # who, for logs and the audit log; never the token
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Health:
     ok: bool
     detail: str = ""
 
 
-class Plugin:
-    """Base class of every plugin. Subclasses add the methods of the capabilities they claim:
-
-    outbound: `async send(fax: OutboundFax) -> SendReceipt`,
-              `async get_status(provider_sid: str) -> StatusUpdate`,
-              optional `async find_sent(job_id: str) -> SendReceipt | None`: the earlier
-              hand-over of this job if the provider has it. With it, a job whose hand-over
-              was cut short by a crash is looked up, then sent only if the provider never got
-              it; without it, such a job ends FAILED rather than risk a second fax.
-    inbound:  `async list_inbound(...)`, `async get_inbound_pdf(...)`, `async ingest_webhook(...)`
-    storage:  `async put(key: str, chunks: AsyncIterator[bytes]) -> int`,
-              `async get(key: str) -> Path`, `async delete(key: str) -> None`,
-              optional `async put_file(key: str, path: Path) -> int`: store a file the core
-              no longer needs (the plugin may move it); used instead of `put` when offered
-    auth:     `async validate_token(token: str) -> Sequence[str] | None` (scopes, or None)
-    any:      `async health() -> Health` for the `health_check` capability
-    """
-
-    manifest: ClassVar[Manifest]
-
-    def validate_config(self, settings: Mapping[str, Any]) -> Sequence[SettingProblem]:
-        """Checks the JSON Schema cannot express. `settings` has defaults applied and secret
-        references unresolved. Return every problem, not only the first."""
-        return ()
-
-    async def start(self, settings: Mapping[str, Any], deps: Deps) -> None:
-        """Open connections and resources. Must finish within START_FAIL_SECONDS."""
-
-    async def stop(self) -> None:
-        """Release what `start` opened. Called once, also after a failed start."""
+# -- the capabilities, as protocols ---------------------------------------------------------
 
 
-# The method that implements each capability, where it differs from the capability's name.
-CAPABILITY_METHODS: Mapping[str, str] = {"health_check": "health"}
+@runtime_checkable
+class OutboundTransport(Protocol):
+    """Slot `outbound`: capabilities `send` and `get_status`."""
+
+    async def send(self, fax: OutboundFax) -> SendReceipt:
+        """Hand the fax to the provider. Raise TransportError(retryable=True) only when the
+        provider surely did not take it; any other failure is never sent again blindly."""
+        ...
+
+    async def get_status(self, provider_sid: str) -> StatusUpdate:
+        """Where the fax handed over as `provider_sid` is now."""
+        ...
 
 
-def implements(plugin_cls: type[Plugin], capability: str) -> bool:
-    method = CAPABILITY_METHODS.get(capability, capability)
-    return callable(getattr(plugin_cls, method, None))
+@runtime_checkable
+class FindsSent(Protocol):
+    """Optional for an outbound transport. With it, a job whose hand-over was cut short by a
+    crash is looked up, then sent only if the provider never got it; without it, such a job
+    ends FAILED rather than risk a second fax."""
+
+    async def find_sent(self, job_id: str) -> SendReceipt | None:
+        """The earlier hand-over of `job_id` if the provider has it, else None."""
+        ...
+
+
+@runtime_checkable
+class InboundTransport(Protocol):
+    """Slot `inbound`: capabilities `list_inbound` and `get_inbound_pdf`."""
+
+    async def list_inbound(self, since: float | None) -> Sequence[ReceivedFax]:
+        """Faxes the provider received since `since` (epoch seconds; None: all it keeps),
+        oldest first: how the core catches up on webhooks it missed."""
+        ...
+
+    async def get_inbound_pdf(self, provider_sid: str) -> AsyncIterator[bytes]:
+        """The received fax's PDF, in chunks."""
+        ...
+
+
+@runtime_checkable
+class WebhookReceiver(Protocol):
+    """Capability `ingest_webhook`: the provider calls the appliance back."""
+
+    async def ingest_webhook(self, request: WebhookRequest) -> Sequence[TransportEvent]:
+        """Verify the request (raise WebhookRejected when it is forged) and read its events.
+        The core stores them; a duplicate delivery is recognised there and ignored."""
+        ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Slot `storage`: capabilities `put`, `get`, `delete`. Keys are the core's own names
+    (letters, digits, `.`, `_`, `-`), never a client's file name."""
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        """Store the chunks under `key`; durable when it returns. Returns the byte count."""
+        ...
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        """The document's bytes in chunks; raises DocumentNotFound for an unknown key."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the document; an unknown key is not an error."""
+        ...
+
+
+@runtime_checkable
+class TokenValidator(Protocol):
+    """Slot `auth`: capability `validate_token`."""
+
+    async def validate_token(self, token: str) -> TokenGrant | None:
+        """Who the token is and what it may do, or None when it is not valid."""
+        ...
+
+
+@runtime_checkable
+class HealthCheck(Protocol):
+    """Capability `health_check`, for a plugin of any slot."""
+
+    async def health(self) -> Health:
+        """Whether the plugin's backend is reachable."""
+        ...
+
+
+# Each capability the catalog names, and the protocol whose method implements it.
+CAPABILITIES: Mapping[str, tuple[type, str]] = {
+    "send": (OutboundTransport, "send"),
+    "get_status": (OutboundTransport, "get_status"),
+    "list_inbound": (InboundTransport, "list_inbound"),
+    "get_inbound_pdf": (InboundTransport, "get_inbound_pdf"),
+    "ingest_webhook": (WebhookReceiver, "ingest_webhook"),
+    "put": (Storage, "put"),
+    "get": (Storage, "get"),
+    "delete": (Storage, "delete"),
+    "validate_token": (TokenValidator, "validate_token"),
+    "health_check": (HealthCheck, "health"),
+}
+# Methods a plugin may offer without a capability; checked like the others when present.
+OPTIONAL_METHODS: Mapping[str, type] = {"find_sent": FindsSent}
+# The protocol a plugin must implement in full to fill a slot (inbound: at least one of two).
+SLOT_PROTOCOLS: Mapping[Slot, tuple[type, ...]] = {
+    "outbound": (OutboundTransport,),
+    "inbound": (InboundTransport, WebhookReceiver),
+    "storage": (Storage,),
+    "auth": (TokenValidator,),
+}
 
 
 __all__ = [
+    "CAPABILITIES",
+    "OPTIONAL_METHODS",
     "SLOTS",
+    "SLOT_PROTOCOLS",
     "START_FAIL_SECONDS",
     "START_WARN_SECONDS",
-    "AsyncIterator",
     "Deps",
+    "DocumentNotFound",
     "FaxStatus",
+    "FindsSent",
     "Health",
+    "HealthCheck",
+    "InboundTransport",
     "Manifest",
     "OutboundFax",
+    "OutboundTransport",
     "Plugin",
+    "ReceivedFax",
     "SendReceipt",
     "SettingProblem",
+    "Slot",
+    "StatusReport",
     "StatusUpdate",
+    "Storage",
+    "StoredDocument",
+    "TokenGrant",
+    "TokenValidator",
     "TransportError",
-    "implements",
+    "TransportEvent",
+    "WebhookReceiver",
+    "WebhookRejected",
+    "WebhookRequest",
     "load_manifest",
     "manifest_from",
 ]

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from faxbot.canonical import sha256_hex
 from faxbot.catalog import load_catalog
-from faxbot.plugins.contract import SLOTS, Manifest, Plugin, implements
+from faxbot.kernel.secrets import SecretModel, schema_secrets
+from faxbot.plugins.conformance import contract_problems
+from faxbot.plugins.contract import SLOTS, Manifest, Plugin
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -30,8 +32,9 @@ class InstalledPlugin:
     manifest_digest: str
 
     @property
-    def secret_paths(self) -> frozenset[tuple[str, ...]]:
-        return secret_paths(self.manifest.config_schema)
+    def secrets(self) -> SecretModel:
+        """Which of its settings are secret, from its config_schema's markers."""
+        return SecretModel(schema_secrets(self.manifest.config_schema))
 
 
 class PluginLoadError(Exception):
@@ -51,34 +54,6 @@ def manifest_validator() -> Draft202012Validator:
     return Draft202012Validator(
         json.loads(text), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
-
-
-def secret_paths(
-    schema: Mapping[str, Any],
-    prefix: tuple[str, ...] = (),
-    root: Mapping[str, Any] | None = None,
-    depth: int = 0,
-) -> frozenset[tuple[str, ...]]:
-    """Setting paths a config_schema marks secret (`format: password` or `writeOnly: true`),
-    through local `$ref`s, `properties` and array `items` (as `*`, any index)."""
-    root = schema if root is None else root
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/") and depth < 16:
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, Mapping) else {}
-        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-        depth += 1
-    found: set[tuple[str, ...]] = set()
-    if schema.get("format") == "password" or schema.get("writeOnly") is True:
-        found.add(prefix)
-    for name, sub in (schema.get("properties") or {}).items():
-        if isinstance(sub, Mapping):
-            found |= secret_paths(sub, (*prefix, name), root, depth)
-    items = schema.get("items")
-    if isinstance(items, Mapping):
-        found |= secret_paths(items, (*prefix, "*"), root, depth)
-    return frozenset(found)
 
 
 def manifest_problems(
@@ -110,11 +85,7 @@ def manifest_problems(
                 f"claims capability {capability!r}, which none of its categories "
                 f"({', '.join(manifest.categories)}) offers"
             )
-        elif not implements(plugin_cls, capability):
-            problems.append(
-                f"claims capability {capability!r} but {plugin_cls.__name__} does not implement it"
-            )
-    return problems
+    return problems + contract_problems(plugin_cls, manifest)
 
 
 def _manifest_message(error: Any) -> str:
@@ -214,4 +185,4 @@ def _dist_name(ep: metadata.EntryPoint) -> str | None:
     return ep.dist.name if ep.dist is not None else None
 
 
-__all__ = ["GROUP", "SLOTS", "InstalledPlugin", "PluginLoadError", "PluginSource", "secret_paths"]
+__all__ = ["GROUP", "SLOTS", "InstalledPlugin", "PluginLoadError", "PluginSource"]

@@ -1,20 +1,32 @@
 """Start the plugins the artifact names, and only those: check each installed version against
-its pin, resolve secret references, and run `start` within the time budget."""
+its pin, resolve secret references, run `start` within the time budget, and hand the core
+typed handles (`Providers`) to what started."""
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from faxbot.kernel.keypath import format_path, matches, parse_path, walk
-from faxbot.kernel.secrets import SecretUnavailable, parse_reference, resolve
-from faxbot.plugins.contract import START_FAIL_SECONDS, START_WARN_SECONDS, Deps, Plugin
+from faxbot.config.artifact import Artifact, Provider
+from faxbot.kernel.secrets import SecretUnavailable
+from faxbot.plugins.contract import (
+    START_FAIL_SECONDS,
+    START_WARN_SECONDS,
+    Deps,
+    FindsSent,
+    HealthCheck,
+    InboundTransport,
+    OutboundTransport,
+    Plugin,
+    Slot,
+    Storage,
+    TokenValidator,
+    WebhookReceiver,
+)
 from faxbot.plugins.discovery import InstalledPlugin, PluginLoadError, PluginSource
 
 
@@ -30,22 +42,36 @@ class Running:
     started_in: float
 
 
-def check_pins(artifact: Mapping[str, Any], source: PluginSource) -> dict[str, InstalledPlugin]:
+@dataclass(frozen=True)
+class Providers:
+    """The started plugins as the core uses them: one typed handle per role, None (or empty)
+    where no enabled plugin fills it. Discovery checked the methods against the contract."""
+
+    outbound: OutboundTransport | None = None
+    finds_sent: FindsSent | None = None  # the outbound transport's lookup, when it has one
+    inbound: InboundTransport | None = None
+    storage: Storage | None = None
+    auth: TokenValidator | None = None
+    webhooks: Mapping[str, WebhookReceiver] = field(default_factory=dict)  # by plugin id
+    health: Mapping[str, HealthCheck] = field(default_factory=dict)  # by slot
+
+
+def check_pins(artifact: Artifact, source: PluginSource) -> dict[str, InstalledPlugin]:
     """The installed plugins the artifact names, each at exactly its pinned version."""
     found: dict[str, InstalledPlugin] = {}
     problems: list[str] = []
-    for plugin_id, entry in sorted(artifact["plugins"].items()):
+    for plugin_id, pin in sorted(artifact.plugins.items()):
         try:
             plugin = source.load(plugin_id)
         except PluginLoadError as exc:
             problems.append(str(exc))
             continue
-        if plugin.version != entry["version"]:
+        if plugin.version != pin.version:
             problems.append(
-                f"plugin {plugin_id!r} is pinned to {entry['version']} but "
+                f"plugin {plugin_id!r} is pinned to {pin.version} but "
                 f"{plugin.distribution} {plugin.version} is installed"
             )
-        elif plugin.manifest_digest != entry["manifest_digest"]:
+        elif plugin.manifest_digest != pin.manifest_digest:
             problems.append(
                 f"plugin {plugin_id!r} {plugin.version}: its manifest differs from the one "
                 "compiled into the artifact"
@@ -60,40 +86,17 @@ def check_pins(artifact: Mapping[str, Any], source: PluginSource) -> dict[str, I
     return found
 
 
-def resolve_settings(
-    settings: Mapping[str, Any], secret_settings: list[str], env: Mapping[str, str], where: str
-) -> dict[str, Any]:
-    """A copy of `settings` with each secret reference replaced by its value."""
-    resolved = copy.deepcopy(dict(settings))
-    patterns = [parse_path(p) for p in secret_settings]
-    for path, value in list(walk(resolved)):
-        if not path or not isinstance(value, str):
-            continue
-        if not any(len(path) == len(p) and matches(path, p) for p in patterns):
-            continue
-        try:
-            secret = resolve(parse_reference(value), env)
-        except SecretUnavailable as exc:
-            raise StartupError(
-                f"{where}.{format_path(path)}: {exc}; set it before starting the appliance"
-            ) from None
-        parent: Any = resolved
-        for part in path[:-1]:
-            parent = parent[part]
-        parent[path[-1]] = secret
-    return resolved
-
-
 class PluginHost:
     def __init__(
         self,
-        artifact: Mapping[str, Any],
+        artifact: Artifact,
         installed: Mapping[str, InstalledPlugin],
         env: Mapping[str, str],
         data_dir: Path,
         logger: logging.Logger,
     ) -> None:
         self._artifact = artifact
+        self._secrets = artifact.secrets()
         self._installed = installed
         self._env = env
         self._data_dir = data_dir
@@ -103,22 +106,28 @@ class PluginHost:
     async def start(self) -> None:
         """Start every enabled provider; on any failure stop those already started."""
         try:
-            for slot, entry in sorted(self._artifact["providers"].items()):
-                if entry.get("enabled", True):
-                    await self._start_one(slot, entry)
+            for slot, provider in sorted(self._artifact.providers.items()):
+                if provider.enabled:
+                    await self._start_one(slot, provider)
         except BaseException:
             await self.stop()
             raise
 
-    async def _start_one(self, slot: str, entry: Mapping[str, Any]) -> None:
-        plugin_id = entry["plugin"]
+    async def _start_one(self, slot: Slot, provider: Provider) -> None:
+        plugin_id = provider.plugin
         installed = self._installed[plugin_id]
-        secrets = self._artifact["plugins"][plugin_id]["secret_settings"]
-        settings = resolve_settings(
-            entry["settings"], secrets, self._env, f"providers.{slot}.settings"
-        )
+        where = ("providers", slot, "settings")
+        try:
+            settings = self._secrets.resolve(provider.settings, self._env, where)
+        except SecretUnavailable as exc:
+            raise StartupError(f"{exc}; set it before starting the appliance") from None
         instance = installed.plugin_cls()
-        deps = Deps(data_dir=self._data_dir, logger=self._log.getChild(plugin_id))
+        public_url = self._artifact.appliance.public_url
+        deps = Deps(
+            data_dir=self._data_dir,
+            logger=self._log.getChild(plugin_id),
+            webhook_url=f"{public_url.rstrip('/')}/webhooks/{plugin_id}" if public_url else None,
+        )
         began = time.perf_counter()
         try:
             await asyncio.wait_for(instance.start(settings, deps), START_FAIL_SECONDS)
@@ -148,7 +157,48 @@ class PluginHost:
             },
         )
 
-    def get(self, slot: str) -> Plugin | None:
+    def providers(self) -> Providers:
+        """Typed handles to what started; StartupError if a plugin does not fill its slot."""
+
+        def claims(slot: str, capability: str) -> Plugin | None:
+            running = self.running.get(slot)
+            if running is None or capability not in running.installed.manifest.capabilities:
+                return None
+            return running.instance
+
+        outbound, inbound = claims("outbound", "send"), self._instance("inbound")
+        storage, auth = claims("storage", "put"), claims("auth", "validate_token")
+        for slot, instance, protocol in (
+            ("outbound", outbound, OutboundTransport),
+            ("storage", storage, Storage),
+            ("auth", auth, TokenValidator),
+        ):
+            if slot in self.running and not isinstance(instance, protocol):
+                plugin_id = self.running[slot].installed.id
+                raise StartupError(f"plugin {plugin_id!r} does not fill slot {slot!r}")
+        webhooks = {
+            r.installed.id: r.instance
+            for r in self.running.values()
+            if "ingest_webhook" in r.installed.manifest.capabilities
+            and isinstance(r.instance, WebhookReceiver)
+        }
+        health = {
+            slot: r.instance
+            for slot, r in self.running.items()
+            if "health_check" in r.installed.manifest.capabilities
+            and isinstance(r.instance, HealthCheck)
+        }
+        return Providers(
+            outbound=outbound if isinstance(outbound, OutboundTransport) else None,
+            finds_sent=outbound if isinstance(outbound, FindsSent) else None,
+            inbound=inbound if isinstance(inbound, InboundTransport) else None,
+            storage=storage if isinstance(storage, Storage) else None,
+            auth=auth if isinstance(auth, TokenValidator) else None,
+            webhooks=webhooks,
+            health=health,
+        )
+
+    def _instance(self, slot: str) -> Plugin | None:
         running = self.running.get(slot)
         return running.instance if running else None
 

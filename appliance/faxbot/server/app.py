@@ -1,5 +1,7 @@
 """The composition root: `create_app` takes the compiled artifact and returns the Litestar app.
-Nothing happens at import; nothing reads the environment except through `env` here."""
+Nothing happens at import; nothing reads the environment except through `env` here. Route
+handlers get what they use (the job service, the plugin views, the artifact) through
+Litestar's dependency injection."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 
 from faxbot.config.artifact import load_artifact
 from faxbot.plugins.discovery import PluginSource
@@ -17,25 +21,38 @@ from faxbot.plugins.host import check_pins
 from faxbot.server import logs
 from faxbot.server.auth import KeyRing, RequireScope
 from faxbot.server.errors import EXCEPTION_HANDLERS
+from faxbot.server.lifecycle import Appliance
 from faxbot.server.openapi import openapi_config
+from faxbot.server.plugin_views import PluginViews, load_registry
 from faxbot.server.requestlog import RequestLog
-from faxbot.server.routes import fax, plugins, system
-from faxbot.server.runtime import Appliance, load_registry
+from faxbot.server.routes import fax, handlers, plugins, system
 
-ALWAYS = ("health_live", "health_ready")
 MULTIPART_SLACK = 64 * 1024  # form overhead allowed beyond the document limit
+# What route handlers may ask for by parameter name (Litestar's dependency injection).
+DEPENDENCIES = ("jobs", "incoming", "plugins", "artifact", "appliance")
 
 
-def route_handlers(operations: Iterable[str] | None = None) -> list[Any]:
-    """The handlers for `operations` (and the health checks); all of them when None. Codegen
-    builds the spec from all of them: the one source of the API's shape."""
-    served = None if operations is None else set(operations) | set(ALWAYS)
-    return [
-        handler
-        for module in (fax, plugins, system)
-        for handler in module.HANDLERS
-        if served is None or handler.operation_id in served or handler.operation_id is None
-    ]
+def route_handlers(operations: Iterable[str] | None = None) -> list[HTTPRouteHandler]:
+    """The handlers of `operations` and the ones outside the catalog (health, the 405); all
+    of them when None. Codegen builds the spec from all of them: the API's one source."""
+    return handlers([*fax.HANDLERS, *plugins.HANDLERS, *system.HANDLERS], operations)
+
+
+def described_app(handlers: list[HTTPRouteHandler]) -> Litestar:
+    """An app that only describes `handlers` (codegen builds the spec from it): the same
+    dependency names as `create_app`, whose providers are never called."""
+
+    def never(name: str) -> Provide:
+        def provider() -> None:  # one function per name: Litestar tells providers apart by it
+            raise RuntimeError(f"a described app does not serve requests ({name})")
+
+        return Provide(provider, sync_to_thread=False)
+
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={name: never(name) for name in DEPENDENCIES},
+        openapi_config=openapi_config(),
+    )
 
 
 def create_app(
@@ -57,23 +74,35 @@ def create_app(
         installed,
         dict(os.environ if env is None else env),
         logger,
-        load_registry(registry_path),
         workdir or Path.cwd(),
     )
-    served = set(artifact["surface"]["operations"]) | set(ALWAYS)
-    handlers: list[Any] = [
-        h
-        for module in (fax, plugins, system)
-        for h in module.HANDLERS
-        if h.operation_id in served or h.operation_id is None
-    ]
-    limit = artifact["appliance"]["limits"]["upload_max_bytes"] + MULTIPART_SLACK
+    views = PluginViews(artifact, installed, load_registry(registry_path))
+    limits = artifact.appliance.limits
+
+    def provide(value: Any) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    dependencies = {
+        "jobs": Provide(lambda: appliance.jobs, sync_to_thread=False),  # 503 until started
+        "incoming": provide(appliance.incoming),
+        "plugins": provide(views),
+        "artifact": provide(artifact),
+        "appliance": provide(appliance),
+    }
+    assert tuple(dependencies) == DEPENDENCIES
     return Litestar(
-        route_handlers=handlers,
+        route_handlers=route_handlers(artifact.surface.operations),
+        dependencies=dependencies,
         lifespan=[appliance.lifespan],
-        state=State({"appliance": appliance, "keyring": KeyRing(artifact["api_keys"])}),
+        state=State(
+            {
+                "appliance": appliance,
+                "keyring": KeyRing(artifact.api_keys),
+                "upload_max_bytes": limits.upload_max_bytes,
+            }
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
-        request_max_body_size=limit,
+        request_max_body_size=limits.upload_max_bytes + MULTIPART_SLACK,
         middleware=[RequestLog, RequireScope],
         openapi_config=openapi_config(),
         logging_config=None,

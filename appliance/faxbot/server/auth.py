@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from faxbot.config.artifact import ApiKeyEntry
 from faxbot.keys import parse_expiry
 from faxbot.server.errors import ApiError
 
@@ -44,15 +45,10 @@ def _expiry(text: str | None) -> float | None:
 
 class KeyRing:
     def __init__(
-        self, entries: Iterable[Mapping[str, Any]], clock: Callable[[], float] = time.time
+        self, entries: Iterable[ApiKeyEntry], clock: Callable[[], float] = time.time
     ) -> None:
         self._keys = [
-            ApiKey(
-                e["id"],
-                bytes.fromhex(e["sha256"]),
-                frozenset(e["scopes"]),
-                _expiry(e.get("expires")),
-            )
+            ApiKey(e.id, bytes.fromhex(e.sha256), frozenset(e.scopes), _expiry(e.expires))
             for e in entries
         ]
         self._clock = clock

@@ -9,6 +9,16 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from faxbot.jobs.errors import (
+    DocumentRejected,
+    IdempotencyConflict,
+    InvalidRequest,
+    JobNotFound,
+    NotSending,
+    UnsupportedDocument,
+)
+from faxbot.server.plugin_views import NoRegistry, UnknownPlugin
+
 log = logging.getLogger("faxbot.server")
 
 
@@ -40,13 +50,32 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     elif exc.status_code == 405 and message == "Method Not Allowed":
         message = f"{request.method} is not allowed on {request.url.path}"
     elif exc.status_code == 413 and not details:
-        limit = request.app.state.appliance.upload_max_bytes
+        limit = request.app.state.upload_max_bytes
         message = (
             f"the request is larger than the upload limit of {limit} bytes "
             "(appliance.limits.upload_max_bytes)"
         )
         details = {"limit_bytes": limit}
     return Response(error_body(message, details), status_code=exc.status_code, headers=exc.headers)
+
+
+# The one place domain errors become HTTP: each type and its status.
+DOMAIN_STATUS: dict[type[Exception], int] = {
+    InvalidRequest: 400,
+    UnsupportedDocument: 415,
+    DocumentRejected: 422,
+    IdempotencyConflict: 422,
+    JobNotFound: 404,
+    NotSending: 503,
+    UnknownPlugin: 404,
+    NoRegistry: 404,
+}
+
+
+def handle_domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    status = next(DOMAIN_STATUS[t] for t in type(exc).__mro__ if t in DOMAIN_STATUS)
+    details: dict[str, Any] = getattr(exc, "details", None) or {}
+    return Response(error_body(str(exc), details), status_code=status)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -57,4 +86,8 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {HTTPException: handle_http, Exception: handle_unexpected}
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    HTTPException: handle_http,
+    **dict.fromkeys(DOMAIN_STATUS, handle_domain),
+    Exception: handle_unexpected,
+}

@@ -7,6 +7,7 @@ one is spilled to a temporary file under data_dir as it arrives."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -14,7 +15,7 @@ from typing import IO, Any
 from litestar import Request
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
-from faxbot.ids import new_id
+from faxbot.jobs.service import Upload
 from faxbot.server.errors import ApiError
 from faxbot.server.headers import raw_header
 
@@ -24,12 +25,18 @@ SPOOL_BYTES = 1024 * 1024  # documents up to this size are kept in memory
 DOCUMENT_FIELD = "file"
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """Where uploads are spilled, and how large a document may be."""
+
+    folder: Path
+    max_bytes: int
+
+
 @dataclass
 class FaxForm:
     fields: dict[str, str] = field(default_factory=dict)
-    document: bytes | Path | None = None  # in memory, or spilled to this file
-    size: int = 0
-    sha256: str = ""
+    upload: Upload | None = None  # the `file` part
 
 
 def _boundary(request: Request[Any, Any, Any]) -> str:
@@ -65,7 +72,7 @@ class _Document:
                 {"limit_bytes": self.max_bytes},
             )
         if self.handle is None and len(self.held) + len(data) > SPOOL_BYTES:
-            self.spill_to = self.incoming / f"{new_id()}.part"
+            self.spill_to = self.incoming / f"{secrets.token_hex(16)}.part"
             self.handle = self.spill_to.open("wb")
             self.handle.write(self.held)
             self.held = bytearray()
@@ -88,10 +95,8 @@ class _Document:
             self.spill_to.unlink(missing_ok=True)
 
 
-async def receive_fax_form(
-    request: Request[Any, Any, Any], incoming: Path, max_bytes: int
-) -> FaxForm:
-    """Read the form; the caller deletes `form.document` when it is a file."""
+async def receive_fax_form(request: Request[Any, Any, Any], incoming: Incoming) -> FaxForm:
+    """Read the form; the caller deletes the upload's file when it was spilled to one."""
     parser = PushMultipartParser(_boundary(request), max_segment_count=MAX_PARTS)
     form = FaxForm()
     document: _Document | None = None
@@ -105,7 +110,7 @@ async def receive_fax_form(
                     if part.name == DOCUMENT_FIELD:
                         if document is not None:
                             raise ApiError(400, "send one `file` per fax")
-                        document = _Document(incoming, max_bytes)
+                        document = _Document(incoming.folder, incoming.max_bytes)
                 elif event is None:  # the end of a part
                     if part is not None and part.name != DOCUMENT_FIELD:
                         form.fields[part.name] = value.decode("utf-8", errors="replace")
@@ -126,7 +131,5 @@ async def receive_fax_form(
             document.discard()
         raise
     if document is not None:
-        form.document = document.finish()
-        form.size = document.size
-        form.sha256 = document.digest.hexdigest()
+        form.upload = Upload(document.finish(), document.size, document.digest.hexdigest())
     return form

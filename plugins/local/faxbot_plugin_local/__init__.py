@@ -17,25 +17,34 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import IO, ClassVar
 
-from faxbot.ids import new_id
-from faxbot.plugins.contract import Deps, Health, Manifest, Plugin, load_manifest
+from faxbot.plugins.contract import (
+    Deps,
+    DocumentNotFound,
+    Health,
+    HealthCheck,
+    Manifest,
+    Plugin,
+    Storage,
+    load_manifest,
+)
 
 from faxbot_plugin_local.files import FileWorker
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SMALL_BYTES = 1024 * 1024  # documents up to this size go to the file worker in one request
+CHUNK = 256 * 1024  # read back in chunks of this size
 
 
 class StorageKeyError(ValueError):
     pass
 
 
-class LocalStorage(Plugin):
+class LocalStorage(Plugin, Storage, HealthCheck):
     manifest: ClassVar[Manifest] = load_manifest(__name__)
 
     def __init__(self) -> None:
@@ -88,7 +97,7 @@ class LocalStorage(Plugin):
                     held += chunk
                     continue
                 if handle is None:
-                    spill = Path(name).with_name(f".{new_id()}.part")
+                    spill = Path(name).with_name(f".{secrets.token_hex(16)}.part")
                     handle = await asyncio.to_thread(spill.open, "wb")
                     await asyncio.to_thread(handle.write, bytes(held))
                     held.clear()
@@ -107,24 +116,13 @@ class LocalStorage(Plugin):
                 spill.unlink(missing_ok=True)
             raise
 
-    async def put_file(self, key: str, source: Path) -> int:
-        """Move `source` into the store (a rename when it is on the same file system; a copy
-        otherwise); durable when it returns."""
+    async def get(self, key: str) -> AsyncIterator[bytes]:
         path = self._path(key)
-        staged = path.with_name(f".{new_id()}.part")
-        size = await asyncio.to_thread(_stage, source, staged)
         try:
-            await self._worker().move(key, staged)
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        return size
-
-    async def get(self, key: str) -> Path:
-        name = self._name(key)
-        if not os.path.isfile(name):  # noqa: PTH113 -- one stat, cheaper than a thread hop
-            raise FileNotFoundError(key)
-        return Path(name)
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            raise DocumentNotFound(key) from None
+        return _read(handle)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
@@ -141,16 +139,7 @@ def _prepare_folder(root: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _stage(source: Path, staged: Path) -> int:
-    """Put `source` at `staged` in the folder (rename, or copy across file systems)."""
-    size = source.stat().st_size
-    try:
-        source.replace(staged)
-    except OSError:  # another file system
-        try:
-            shutil.copyfile(source, staged)
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        source.unlink(missing_ok=True)
-    return size
+async def _read(handle: IO[bytes]) -> AsyncIterator[bytes]:
+    with handle:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk

@@ -2,11 +2,10 @@
 after hand-over, or fails when its number is in `fail_numbers`.
 
 It plays a provider: every hand-over is appended to a ledger file under the appliance's
-data_dir, the provider's own record, and is on disk before `send` returns (one `syncfs` for
-all the hand-overs of a moment, see faxbot.plugins.filesync). `find_sent` reads it, so a
-hand-over cut short by a crash is recovered exactly like with a real provider, and tests count
-sends there. The provider sid carries the hand-over time and the outcome, so status checks need
-no state and give the same answer after an appliance restart."""
+data_dir, the provider's own record, and is on disk (fsync'd) before `send` returns.
+`find_sent` reads it, so a hand-over cut short by a crash is recovered exactly like with a real
+provider, and tests count sends there. The provider sid carries the hand-over time and the
+outcome, so status checks need no state and give the same answer after an appliance restart."""
 
 from __future__ import annotations
 
@@ -21,16 +20,18 @@ from typing import Any, ClassVar
 from faxbot.plugins.contract import (
     Deps,
     FaxStatus,
+    FindsSent,
     Health,
+    HealthCheck,
     Manifest,
     OutboundFax,
+    OutboundTransport,
     Plugin,
     SendReceipt,
     StatusUpdate,
     TransportError,
     load_manifest,
 )
-from faxbot.plugins.filesync import FileSystemSync, open_sync
 
 FAILED_MESSAGE = "test transport: the number is in fail_numbers"
 LEDGER = "test-transport-ledger.jsonl"
@@ -44,7 +45,7 @@ def read_ledger(data_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-class TestTransport(Plugin):
+class TestTransport(Plugin, OutboundTransport, FindsSent, HealthCheck):
     __test__ = False  # not a pytest test class
     manifest: ClassVar[Manifest] = load_manifest(__name__)
 
@@ -54,7 +55,6 @@ class TestTransport(Plugin):
         self._fail_numbers: frozenset[str] = frozenset()
         self._ledger: Path | None = None
         self._ledger_fd: int | None = None
-        self._sync: FileSystemSync | None = None
 
     async def start(self, settings: Mapping[str, Any], deps: Deps) -> None:
         self._delay = float(settings["delay_seconds"])
@@ -64,28 +64,22 @@ class TestTransport(Plugin):
         self._ledger_fd = await asyncio.to_thread(
             os.open, self._ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
         )
-        self._sync = await asyncio.to_thread(open_sync, deps.data_dir)
 
     async def stop(self) -> None:
-        if self._sync is not None:
-            await asyncio.to_thread(self._sync.close)
-            self._sync = None
         if self._ledger_fd is not None:
             os.close(self._ledger_fd)
             self._ledger_fd = None
 
     async def send(self, fax: OutboundFax) -> SendReceipt:
-        if self._ledger_fd is None or self._sync is None:
+        if self._ledger_fd is None:
             raise TransportError("test transport used before start()", retryable=True)
         outcome = "F" if fax.to in self._fail_numbers else "S"
         handed_over_ms = int(self._clock() * 1000)
         sid = f"test-{handed_over_ms}-{outcome}-{fax.job_id}"
         entry = {"job_id": fax.job_id, "to": fax.to, "pages": fax.pages, "provider_sid": sid}
-        # One write of one line to a file opened O_APPEND: lines never interleave. The
-        # flusher's thread writes it and makes it durable with the others of the moment.
+        # One write of one line to a file opened O_APPEND: lines never interleave.
         line = (json.dumps(entry, sort_keys=True) + "\n").encode()
-        fd = self._ledger_fd
-        await self._sync.write_and_flush(lambda: os.write(fd, line))
+        await asyncio.to_thread(_append, self._ledger_fd, line)
         return SendReceipt(provider_sid=sid)
 
     async def find_sent(self, job_id: str) -> SendReceipt | None:
@@ -113,3 +107,8 @@ class TestTransport(Plugin):
 
     async def health(self) -> Health:
         return Health(ok=True, detail="test transport: nothing to reach")
+
+
+def _append(fd: int, line: bytes) -> None:
+    os.write(fd, line)
+    os.fsync(fd)

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, Response, get
+from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 
-from faxbot.server.auth import SCOPE_OPT
+from faxbot.config.artifact import Artifact
+from faxbot.server.lifecycle import Appliance
 from faxbot.server.models import ConfigSummary, Health
-from faxbot.server.openapi import SECURITY, errors
-from faxbot.server.runtime import Appliance
+from faxbot.server.openapi import errors
+from faxbot.server.routes import Operation, operation
 
 
-@get(
-    "/config",
-    operation_id="get_config",
+@operation(
+    "get_config",
     tags=["system"],
-    security=SECURITY,
     responses=errors(401, 403),
-    opt={SCOPE_OPT: "admin:read"},
     summary="The running configuration's identity (no secrets)",
 )
-async def get_config(request: Request[Any, Any, Any]) -> ConfigSummary:
-    artifact = request.app.state.appliance.artifact
+async def get_config(artifact: Artifact) -> ConfigSummary:
     return ConfigSummary(
-        fingerprint=artifact["fingerprint"],
-        profile=artifact["profile"],
-        compiled_at=artifact["build"]["compiled_at"],
-        source_revision=artifact["build"]["source_revision"],
-        operations=artifact["surface"]["operations"],
-        mcp_tools=artifact["surface"]["mcp_tools"],
+        fingerprint=artifact.fingerprint,
+        profile=artifact.profile,
+        compiled_at=artifact.build.compiled_at,
+        source_revision=artifact.build.source_revision,
+        operations=list(artifact.surface.operations),
+        mcp_tools=list(artifact.surface.mcp_tools),
     )
 
 
@@ -48,8 +44,7 @@ async def health_live() -> Health:
     },
     summary="Artifact loaded, plugins started, storage and database reachable",
 )
-async def health_ready(request: Request[Any, Any, Any]) -> Response[Health]:
-    appliance: Appliance = request.app.state.appliance
+async def health_ready(appliance: Appliance) -> Response[Health]:
     checks = await appliance.readiness()
     ready = all(check["ok"] for check in checks.values())
     return Response(
@@ -58,4 +53,4 @@ async def health_ready(request: Request[Any, Any, Any]) -> Response[Health]:
     )
 
 
-HANDLERS = [get_config, health_live, health_ready]
+HANDLERS: list[Operation | HTTPRouteHandler] = [get_config, health_live, health_ready]

@@ -1,0 +1,38 @@
+"""What can go wrong with a request for a fax job, in the domain's words. Each error carries
+the request field it is about, when there is one; the server maps the types to statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class JobError(Exception):
+    """A request the job service refuses; `details` are safe to show to the caller."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
+class InvalidRequest(JobError):
+    """A field is missing or malformed (a number that is not E.164, a bad cursor)."""
+
+
+class DocumentRejected(JobError):
+    """The document was read but cannot be sent (damaged, encrypted, too many pages)."""
+
+
+class UnsupportedDocument(JobError):
+    """The document is neither a PDF nor text."""
+
+
+class IdempotencyConflict(JobError):
+    """The Idempotency-Key was used before for a different fax."""
+
+
+class JobNotFound(JobError):
+    """No job has that id."""
+
+
+class NotSending(JobError):
+    """This appliance has no outbound transport running (none configured, or starting)."""

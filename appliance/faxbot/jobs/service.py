@@ -1,0 +1,151 @@
+"""The job service: queue a fax (document stored, job row committed, dispatcher told) and read
+jobs back. Used by the REST routes today and by anything else that queues faxes tomorrow; it
+raises the domain errors of faxbot.jobs.errors, never HTTP ones."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from faxbot.dispatch.dispatcher import Dispatcher
+from faxbot.documents import kinds
+from faxbot.documents.prepare import PreparedDocument, prepare
+from faxbot.jobs.errors import (
+    DocumentRejected,
+    IdempotencyConflict,
+    InvalidRequest,
+    JobNotFound,
+    UnsupportedDocument,
+)
+from faxbot.jobs.numbers import valid_number
+from faxbot.plugins.contract import Storage
+from faxbot.store.jobs import BadCursor, Job, JobStore
+
+TERMINAL_CACHE = 10_000  # finished jobs kept in memory: they never change again
+INLINE_PREPARE_BYTES = 256 * 1024  # judged and counted on the event loop below this size
+CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document as the client sent it: in memory, or spilled to a file, with its digest."""
+
+    content: bytes | Path
+    size: int
+    sha256: str
+
+
+class JobService:
+    def __init__(
+        self,
+        store: JobStore,
+        storage: Storage,
+        dispatcher: Dispatcher,
+        *,
+        backend: str,
+        max_pages: int,
+        logger: logging.Logger,
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._dispatcher = dispatcher
+        self._backend = backend
+        self._max_pages = max_pages
+        self._log = logger
+        self._finished: OrderedDict[str, Job] = OrderedDict()
+
+    async def send(
+        self, *, to: str | None, upload: Upload | None, key_id: str, idempotency_key: str | None
+    ) -> Job:
+        """Queue a fax of `upload` to `to`; the document and the job are on disk when this
+        returns. With an idempotency key already used by `key_id`, the earlier job."""
+        number = valid_number(to)
+        if upload is None:
+            raise InvalidRequest(
+                "missing field `file`: a PDF or UTF-8 text document", {"field": "file"}
+            )
+        request_hash = hashlib.sha256(f"{number}\n{upload.sha256}".encode()).hexdigest()
+        if idempotency_key is not None:
+            earlier = await asyncio.to_thread(
+                self._store.by_idempotency_key, key_id, idempotency_key
+            )
+            if earlier is not None:
+                return _replay(earlier, request_hash)
+        document = await self._prepare(upload)
+        job_id = secrets.token_hex(16)
+        document_key = f"{job_id}.pdf"
+        await self._storage.put(document_key, _chunks(document.content))
+        job, created = await self._store.create(
+            job_id=job_id,
+            to=number,
+            pages=document.pages,
+            backend=self._backend,
+            document_key=document_key,
+            api_key_id=key_id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+        if not created:  # a concurrent request with the same key won the race
+            await self._storage.delete(document_key)
+            return _replay(job, request_hash)
+        self._dispatcher.submit(job)
+        self._log.info(
+            "job queued",
+            extra={"event": "job_queued", "job_id": job_id, "pages": job.pages, "key_id": key_id},
+        )
+        return job
+
+    async def _prepare(self, upload: Upload) -> PreparedDocument:
+        try:
+            if upload.size <= INLINE_PREPARE_BYTES:  # cheaper than a thread hop
+                return prepare(upload.content, max_pages=self._max_pages)
+            return await asyncio.to_thread(prepare, upload.content, max_pages=self._max_pages)
+        except kinds.UnsupportedDocument as exc:
+            raise UnsupportedDocument(str(exc), {"field": "file"}) from None
+        except kinds.DocumentError as exc:  # damaged, encrypted, too many pages
+            raise DocumentRejected(str(exc), {"field": "file"}) from None
+
+    async def get(self, job_id: str) -> Job:
+        finished = self._finished.get(job_id)
+        if finished is not None:
+            return finished
+        job = await asyncio.to_thread(self._store.get, job_id)
+        if job is None:
+            raise JobNotFound(f"no fax job with id {job_id[:64]!r}", {"id": job_id[:64]})
+        if job.terminal:
+            self._finished[job_id] = job
+            if len(self._finished) > TERMINAL_CACHE:
+                self._finished.popitem(last=False)
+        return job
+
+    async def page(self, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
+        """Jobs newest first, `limit` at a time, and the cursor of the next page."""
+        try:
+            return await asyncio.to_thread(self._store.page, limit, cursor)
+        except BadCursor as exc:
+            raise InvalidRequest(str(exc), {"field": "cursor"}) from None
+
+
+def _replay(earlier: Job, request_hash: str) -> Job:
+    if earlier.request_hash != request_hash:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was used for a different fax (another number or "
+            "document); use a new key for a new fax",
+            {"idempotency_key": earlier.idempotency_key, "job_id": earlier.id},
+        )
+    return earlier
+
+
+async def _chunks(content: bytes | Path) -> AsyncIterator[bytes]:
+    if isinstance(content, bytes):
+        yield content
+        return
+    with content.open("rb") as handle:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk

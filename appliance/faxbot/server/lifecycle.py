@@ -1,0 +1,222 @@
+"""The running appliance: what the lifespan starts and stops, in order (data folders, the
+database and its writer, the plugins, the dispatcher), and the services it then offers to
+the routes (`jobs`). Holds the artifact read-only."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+
+from faxbot.config.artifact import Artifact
+from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.jobs.errors import NotSending
+from faxbot.jobs.service import JobService
+from faxbot.kernel.secrets import SecretUnavailable
+from faxbot.plugins.discovery import InstalledPlugin
+from faxbot.plugins.host import PluginHost, Providers, StartupError
+from faxbot.server.uploads import Incoming
+from faxbot.store.database import (
+    Database,
+    DatabaseUrlError,
+    MigrationError,
+    database_url,
+    migrate,
+)
+from faxbot.store.jobs import JobStore
+from faxbot.store.writer import Writer
+
+# Blocking calls (the database, files, plugins' own) run in the event loop's default
+# executor, the one thread pool; its stock size (cpu+4) would cap concurrent fsyncs.
+BLOCKING_THREADS = 64
+
+
+class Appliance:
+    def __init__(
+        self,
+        artifact: Artifact,
+        installed: Mapping[str, InstalledPlugin],
+        env: Mapping[str, str],
+        logger: logging.Logger,
+        workdir: Path,
+    ) -> None:
+        self.artifact = artifact
+        self.env = env
+        self.log = logger
+        self._secrets = artifact.secrets()
+        settings = artifact.appliance
+        self.data_dir = (workdir / settings.data_dir).resolve()
+        self.incoming = Incoming(self.data_dir / "incoming", settings.limits.upload_max_bytes)
+        self.policy = DispatchPolicy(
+            max_attempts=settings.limits.max_attempts,
+            send_timeout_seconds=float(settings.limits.send_timeout_seconds),
+        )
+        self.host = PluginHost(artifact, installed, env, self.data_dir, logger)
+        self.providers = Providers()
+        self.database: Database | None = None
+        self.writer: Writer | None = None
+        self._jobs: JobService | None = None
+        self._dispatch_task: asyncio.Task[None] | None = None
+        self.ready = False
+        self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
+
+    @property
+    def jobs(self) -> JobService:
+        if self._jobs is None:
+            raise NotSending("no outbound transport is running")
+        return self._jobs
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        began = time.perf_counter()
+        try:
+            await self._start()
+        except StartupError as exc:
+            self.startup_error = str(exc)
+            self.log.error(str(exc), extra={"event": "startup_failed"})
+            await self._stop()
+            raise
+        self.ready = True
+        # Objects made at start live as long as the process: keep them out of the collector's
+        # full passes, whose pauses otherwise show in request latency (CPython's gc.freeze).
+        gc.freeze()
+        surface = self.artifact.surface
+        self.log.info(
+            "appliance ready",
+            extra={
+                "event": "ready",
+                "fingerprint": self.artifact.fingerprint,
+                "profile": self.artifact.profile,
+                "seconds": round(time.perf_counter() - began, 4),
+                "capabilities": surface.capabilities,
+                "operations": surface.operations,
+            },
+        )
+        if self.artifact.profile == "dev":
+            self.log.warning(
+                "PROFILE DEV: relaxed rules (http allowed, no audit log, no storage "
+                "encryption); do not use with real patient data",
+                extra={"event": "dev_profile"},
+            )
+        try:
+            yield
+        finally:
+            self.ready = False
+            await self._stop()
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(
+            ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="faxbot-io")
+        )
+        await asyncio.to_thread(self._prepare_dirs)
+        configured_url = self._resolved("database_url")
+        try:
+            database = Database(database_url(configured_url, self.data_dir))
+        except DatabaseUrlError as exc:
+            raise StartupError(f"appliance.database_url: {exc}") from None
+        self.database = database
+        try:
+            await asyncio.to_thread(migrate, database)
+            self.writer = Writer(database)
+            await asyncio.to_thread(self.writer.open)
+        except (database.driver_error, OSError, MigrationError) as exc:
+            where = (
+                "appliance.database_url"
+                if configured_url
+                else f"the SQLite database in data_dir ({self.data_dir / 'faxbot.sqlite3'})"
+            )
+            raise StartupError(
+                f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}"
+            ) from None
+        store = JobStore(database, self.writer)
+        await self.host.start()
+        self.providers = providers = self.host.providers()
+        outbound = self.artifact.enabled("outbound")
+        if providers.outbound is None or outbound is None:
+            return
+        if providers.storage is None:
+            raise StartupError(
+                "an enabled outbound provider needs an enabled storage "
+                "provider (providers.storage in config.d)"
+            )
+        dispatcher = Dispatcher(
+            store,
+            providers.outbound,
+            providers.finds_sent,
+            providers.storage,
+            self.policy,
+            self.log.getChild("dispatcher"),
+        )
+        if database.dialect == "sqlite":  # the only appliance on this database
+            await dispatcher.recover()
+        self._dispatch_task = asyncio.create_task(dispatcher.run())
+        self._jobs = JobService(
+            store,
+            providers.storage,
+            dispatcher,
+            backend=outbound.plugin,
+            max_pages=self.artifact.appliance.limits.max_pages,
+            logger=self.log,
+        )
+        unfinished = await asyncio.to_thread(store.count_unfinished)
+        self.log.info(
+            "dispatcher started",
+            extra={"event": "dispatcher_started", "unfinished_jobs": unfinished},
+        )
+
+    async def _stop(self) -> None:
+        if self._dispatch_task is not None:
+            self._dispatch_task.cancel()
+            await asyncio.gather(self._dispatch_task, return_exceptions=True)
+            self._dispatch_task = None
+        self._jobs = None
+        await self.host.stop()
+        if self.writer is not None:
+            await self.writer.close()
+            self.writer = None
+        if self.database is not None:
+            self.database.close()
+
+    def _prepare_dirs(self) -> None:
+        self.incoming.folder.mkdir(parents=True, exist_ok=True)
+        for leftover in self.incoming.folder.iterdir():  # uploads cut short by a crash
+            leftover.unlink(missing_ok=True)
+
+    def _resolved(self, name: str) -> Any:
+        """An appliance setting with its secret reference, if any, resolved."""
+        value = getattr(self.artifact.appliance, name)
+        try:
+            return self._secrets.resolve(value, self.env, ("appliance", name))
+        except SecretUnavailable as exc:
+            raise StartupError(str(exc)) from None
+
+    async def readiness(self) -> dict[str, dict[str, Any]]:
+        checks: dict[str, dict[str, Any]] = {
+            "artifact": {"ok": True, "fingerprint": self.artifact.fingerprint},
+            "plugins": {"ok": self.ready, "started": sorted(self.host.running)},
+        }
+        try:
+            await asyncio.to_thread(self._ping_database)
+            checks["database"] = {"ok": True}
+        except Exception as exc:
+            checks["database"] = {"ok": False, "error": type(exc).__name__}
+        storage_health = self.providers.health.get("storage")
+        if storage_health is not None:
+            report = await storage_health.health()
+            checks["storage"] = {"ok": report.ok}
+        return checks
+
+    def _ping_database(self) -> None:
+        if self.database is None:
+            raise RuntimeError("no database yet")
+        with self.database.reading() as cursor:
+            cursor.execute("SELECT 1")
