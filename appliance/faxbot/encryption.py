@@ -34,6 +34,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from faxbot.plugins.contract import Storage
+
 KEY_SIZE = 32
 # A high first byte, as in PNG's signature, so that no text file and no PDF ("%PDF-") reads
 # as encrypted, and a transfer that strips the 8th bit shows up as damage.
@@ -262,3 +264,21 @@ __all__ = [
     "key_id",
     "parse_key",
 ]
+
+
+class EncryptedStorage:
+    """Any storage plugin, with documents encrypted before they reach it and decrypted as they
+    are read back: the plugin (local files, an object store) only ever holds ciphertext."""
+
+    def __init__(self, storage: Storage, keys: KeyRing) -> None:
+        self._storage = storage
+        self._keys = keys
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        return await self._storage.put(key, self._keys.encrypt(chunks, key))
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        return self._keys.decrypt(await self._storage.get(key), key)
+
+    async def delete(self, key: str) -> None:
+        await self._storage.delete(key)

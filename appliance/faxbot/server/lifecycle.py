@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,11 @@ from litestar import Litestar
 
 from faxbot.config.artifact import Artifact
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.encryption import EncryptedStorage, InvalidKeyError, KeyRing, parse_key
 from faxbot.jobs.errors import NotSending
 from faxbot.jobs.service import JobService
 from faxbot.kernel.secrets import SecretUnavailable
+from faxbot.plugins.contract import StoredDocument
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
 from faxbot.server.uploads import Incoming
@@ -37,6 +41,11 @@ from faxbot.store.writer import Writer
 # Blocking calls (the database, files, plugins' own) run in the event loop's default
 # executor, the one thread pool; its stock size (cpu+4) would cap concurrent fsyncs.
 BLOCKING_THREADS = 64
+PROBE_KEY = "faxbot-encryption-probe"
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 class Appliance:
@@ -139,7 +148,7 @@ class Appliance:
             ) from None
         store = JobStore(database, self.writer)
         await self.host.start()
-        self.providers = providers = self.host.providers()
+        self.providers = providers = await self._encrypted(self.host.providers())
         outbound = self.artifact.enabled("outbound")
         if providers.outbound is None or outbound is None:
             return
@@ -185,6 +194,48 @@ class Appliance:
             self.writer = None
         if self.database is not None:
             self.database.close()
+
+    async def _encrypted(self, providers: Providers) -> Providers:
+        """`providers` with storage encrypted at rest when a key is configured, after a probe
+        document went through the encrypted storage and came back intact."""
+        keys = self._key_ring()
+        if keys is None or providers.storage is None:
+            return providers
+        storage = EncryptedStorage(providers.storage, keys)
+        probe = secrets.token_bytes(64)
+        try:
+            await storage.put(PROBE_KEY, _one(probe))
+            read_back = await StoredDocument(storage, PROBE_KEY).read()
+            await storage.delete(PROBE_KEY)
+        except Exception as exc:
+            raise StartupError(
+                f"storage encryption does not work with the storage plugin: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        if read_back != probe:
+            raise StartupError("storage encryption: a probe document did not read back intact")
+        self.log.info(
+            "storage encrypted at rest",
+            extra={"event": "storage_encrypted", "key_id": keys.current_id},
+        )
+        return replace(providers, storage=storage)
+
+    def _key_ring(self) -> KeyRing | None:
+        current = self._resolved("storage_encryption_key")
+        if current is None:
+            if self.artifact.profile == "hipaa":
+                raise StartupError("the hipaa profile requires appliance.storage_encryption_key")
+            return None
+        previous = self._resolved("storage_encryption_previous_keys")
+        where = "appliance.storage_encryption_key"
+        try:
+            keys = [parse_key(current)]
+            for index, text in enumerate(previous):
+                where = f"appliance.storage_encryption_previous_keys[{index}]"
+                keys.append(parse_key(text))
+        except InvalidKeyError as exc:
+            raise StartupError(f"{where}: {exc}") from None
+        return KeyRing(keys[0], keys[1:])
 
     def _prepare_dirs(self) -> None:
         self.incoming.folder.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ outcome, so status checks need no state and give the same answer after an applia
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import time
@@ -76,7 +77,18 @@ class TestTransport(Plugin, OutboundTransport, FindsSent, HealthCheck):
         outcome = "F" if fax.to in self._fail_numbers else "S"
         handed_over_ms = int(self._clock() * 1000)
         sid = f"test-{handed_over_ms}-{outcome}-{fax.job_id}"
-        entry = {"job_id": fax.job_id, "to": fax.to, "pages": fax.pages, "provider_sid": sid}
+        # Like a real provider, it takes the document: its digest goes in the ledger, so tests
+        # see what a provider would have received (through storage encryption, for one).
+        digest = hashlib.sha256()
+        async for chunk in fax.document.chunks():
+            digest.update(chunk)
+        entry = {
+            "job_id": fax.job_id,
+            "to": fax.to,
+            "pages": fax.pages,
+            "provider_sid": sid,
+            "document_sha256": digest.hexdigest(),
+        }
         # One write of one line to a file opened O_APPEND: lines never interleave.
         line = (json.dumps(entry, sort_keys=True) + "\n").encode()
         await asyncio.to_thread(_append, self._ledger_fd, line)
