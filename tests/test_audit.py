@@ -8,6 +8,7 @@ import json
 import os
 import re
 import stat
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -498,21 +499,37 @@ def test_a_failed_write_fails_the_record_and_every_later_one(
     run(scenario)
 
 
-def test_close_is_idempotent_and_a_closed_log_refuses(tmp_path: Path) -> None:
+def test_close_writes_what_was_recorded_before_and_then_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "audit.jsonl"
+    in_fsync, release = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def held_fsync(fd: int) -> None:
+        in_fsync.set()
+        release.wait(5)
+        real_fsync(fd)
 
     async def scenario() -> None:
         log = await AuditLog.open(path)
-        pending = asyncio.create_task(fax_read(log, "job-0"))
+        monkeypatch.setattr(os, "fsync", held_fsync)
+        first = asyncio.create_task(fax_read(log, "job-0"))
+        await asyncio.to_thread(in_fsync.wait, 5)  # job-0's batch is being written
+        second = asyncio.create_task(fax_read(log, "job-1"))  # the next batch
         await asyncio.sleep(0)
-        await asyncio.gather(log.close(), log.close())  # the queued line is still written
-        await log.close()
-        await pending
+        closing = asyncio.gather(log.close(), log.close())
+        await asyncio.sleep(0.01)
+        release.set()
+        await closing
+        await log.close()  # idempotent
+        await first
+        await second
         with pytest.raises(AuditUnavailable, match="closed"):
-            await fax_read(log, "job-1")
+            await fax_read(log, "job-2")
 
     run(scenario)
-    assert [e["subject"] for e in read_audit(path)] == ["job-0"]
+    assert [e["subject"] for e in read_audit(path)] == ["job-0", "job-1"]
 
 
 @pytest.mark.parametrize(
