@@ -26,6 +26,7 @@ from faxbot.server.routes import handlers as build_handlers
 from faxbot_codegen import mcp, spec
 from faxbot_codegen.generate import generate_all
 from faxbot_codegen.outputs import COMMAND, NOTICE, compare, write
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from tests.conftest import REPO
@@ -133,7 +134,7 @@ class FaxJobWithAttempts(FaxJob, kw_only=True):
 
 
 async def get_fax_status_with_attempts(
-    jobs: JobService, job_id: FromPath[str]
+    jobs: NamedDependency[JobService], job_id: FromPath[str]
 ) -> FaxJobWithAttempts:
     """GET /fax/{job_id} declared exactly as served, but answering FaxJobWithAttempts."""
     raise NotImplementedError  # never served: only its declaration feeds the spec

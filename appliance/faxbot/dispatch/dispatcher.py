@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 
+from faxbot.audit import Action, AuditLog, AuditUnavailable, DocumentDetail, Outcome
 from faxbot.plugins.contract import (
     FaxStatus,
     FindsSent,
@@ -60,7 +61,9 @@ class Dispatcher:
         policy: DispatchPolicy,
         logger: logging.Logger,
         clock: Callable[[], float] = time.time,
+        audit: AuditLog | None = None,
     ) -> None:
+        self._audit = audit
         self._store = store
         self._transport = transport
         self._finds_sent = finds_sent
@@ -206,7 +209,22 @@ class Dispatcher:
                 "job handed over",
                 extra={"event": "job_sent", "job_id": job.id, "provider_sid": receipt.provider_sid},
             )
+            await self._record_hand_over(sent)
         return sent
+
+    async def _record_hand_over(self, job: Job) -> None:
+        """The document left for the provider: a disclosure the audit log records. The fax is
+        gone by now, so a failure to record is logged loudly rather than undoing anything."""
+        if self._audit is None:
+            return
+        detail = DocumentDetail(pages=job.pages, plugin=job.backend)
+        try:
+            await self._audit.record(Action.FAX_HANDOVER, Outcome.OK, subject=job.id, detail=detail)
+        except AuditUnavailable:
+            self._log.exception(
+                "hand-over not recorded in the audit log",
+                extra={"event": "audit_failed", "job_id": job.id},
+            )
 
     async def _recover_hand_over(self, job: Job) -> Job | None:
         if self._finds_sent is None:

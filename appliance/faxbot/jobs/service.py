@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from faxbot.audit import Action, AuditLog, Detail, ListDetail, Outcome, SendDetail, mask_number
 from faxbot.dispatch.dispatcher import Dispatcher
 from faxbot.documents import kinds
 from faxbot.documents.prepare import PreparedDocument, prepare
@@ -20,7 +21,9 @@ from faxbot.jobs.errors import (
     DocumentRejected,
     IdempotencyConflict,
     InvalidRequest,
+    JobError,
     JobNotFound,
+    NotSending,
     UnsupportedDocument,
 )
 from faxbot.jobs.numbers import valid_number
@@ -51,7 +54,9 @@ class JobService:
         backend: str,
         max_pages: int,
         logger: logging.Logger,
+        audit: AuditLog | None = None,
     ) -> None:
+        self._audit = audit  # every send and read is recorded before it is answered
         self._store = store
         self._storage = storage
         self._dispatcher = dispatcher
@@ -65,6 +70,19 @@ class JobService:
     ) -> Job:
         """Queue a fax of `upload` to `to`; the document and the job are on disk when this
         returns. With an idempotency key already used by `key_id`, the earlier job."""
+        try:
+            job = await self._send(to, upload, key_id, idempotency_key)
+        except JobError as exc:
+            outcome = Outcome.ERROR if isinstance(exc, NotSending) else Outcome.REJECTED
+            await self._record(Action.FAX_SEND, outcome, key_id)
+            raise
+        detail = SendDetail(pages=job.pages, plugin=job.backend, to=mask_number(job.to))
+        await self._record(Action.FAX_SEND, Outcome.OK, key_id, job.id, detail)
+        return job
+
+    async def _send(
+        self, to: str | None, upload: Upload | None, key_id: str, idempotency_key: str | None
+    ) -> Job:
         number = valid_number(to)
         if upload is None:
             raise InvalidRequest(
@@ -111,25 +129,52 @@ class JobService:
         except kinds.DocumentError as exc:  # damaged, encrypted, too many pages
             raise DocumentRejected(str(exc), {"field": "file"}) from None
 
-    async def get(self, job_id: str) -> Job:
+    async def _record(
+        self,
+        action: Action,
+        outcome: Outcome,
+        key_id: str,
+        subject: str | None = None,
+        detail: Detail | None = None,
+    ) -> None:
+        if self._audit is not None:
+            await self._audit.record(action, outcome, key_id=key_id, subject=subject, detail=detail)
+
+    async def get(self, job_id: str, key_id: str) -> Job:
+        """The job `job_id`, read by the API key `key_id`."""
+        job = await self._get(job_id)
+        if job is None:
+            await self._record(Action.FAX_STATUS_READ, Outcome.NOT_FOUND, key_id)
+            raise JobNotFound(f"no fax job with id {job_id[:64]!r}", {"id": job_id[:64]})
+        await self._record(Action.FAX_STATUS_READ, Outcome.OK, key_id, job.id)
+        return job
+
+    async def _get(self, job_id: str) -> Job | None:
         finished = self._finished.get(job_id)
         if finished is not None:
             return finished
         job = await asyncio.to_thread(self._store.get, job_id)
         if job is None:
-            raise JobNotFound(f"no fax job with id {job_id[:64]!r}", {"id": job_id[:64]})
+            return None
         if job.terminal:
             self._finished[job_id] = job
             if len(self._finished) > TERMINAL_CACHE:
                 self._finished.popitem(last=False)
         return job
 
-    async def page(self, limit: int, cursor: str | None) -> tuple[list[Job], str | None]:
+    async def page(
+        self, limit: int, cursor: str | None, key_id: str
+    ) -> tuple[list[Job], str | None]:
         """Jobs newest first, `limit` at a time, and the cursor of the next page."""
         try:
-            return await asyncio.to_thread(self._store.page, limit, cursor)
+            jobs, next_cursor = await asyncio.to_thread(self._store.page, limit, cursor)
         except BadCursor as exc:
+            await self._record(Action.FAX_LIST_READ, Outcome.REJECTED, key_id)
             raise InvalidRequest(str(exc), {"field": "cursor"}) from None
+        await self._record(
+            Action.FAX_LIST_READ, Outcome.OK, key_id, detail=ListDetail(count=len(jobs))
+        )
+        return jobs, next_cursor
 
 
 def _replay(earlier: Job, request_hash: str) -> Job:

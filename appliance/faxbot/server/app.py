@@ -29,7 +29,7 @@ from faxbot.server.routes import fax, handlers, plugins, system
 
 MULTIPART_SLACK = 64 * 1024  # form overhead allowed beyond the document limit
 # What route handlers may ask for by parameter name (Litestar's dependency injection).
-DEPENDENCIES = ("jobs", "incoming", "plugins", "artifact", "appliance")
+DEPENDENCIES = ("jobs", "incoming", "plugins", "artifact", "appliance", "audit")
 
 
 def route_handlers(operations: Iterable[str] | None = None) -> list[HTTPRouteHandler]:
@@ -88,6 +88,7 @@ def create_app(
         "plugins": provide(views),
         "artifact": provide(artifact),
         "appliance": provide(appliance),
+        "audit": Provide(lambda: appliance.audit, sync_to_thread=False),
     }
     assert tuple(dependencies) == DEPENDENCIES
     return Litestar(
@@ -98,6 +99,7 @@ def create_app(
             {
                 "appliance": appliance,
                 "keyring": KeyRing(artifact.api_keys),
+                "audit": None,  # the audit log, once the lifespan opened it
                 "upload_max_bytes": limits.upload_max_bytes,
             }
         ),

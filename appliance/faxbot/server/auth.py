@@ -16,11 +16,14 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from faxbot.audit import AuditLog, Outcome
 from faxbot.config.artifact import ApiKeyEntry
 from faxbot.keys import parse_expiry
+from faxbot.server.auditing import AUDITED
 from faxbot.server.errors import ApiError
 
 SCOPE_OPT = "scope"
+OPERATION_OPT = "operation"  # the catalog's operationId, for the audit log
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="faxbot"'}
 
 
@@ -96,11 +99,22 @@ class RequireScope:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler") if scope["type"] == ScopeType.HTTP else None
         required = handler.opt.get(SCOPE_OPT) if handler is not None else None
-        if required:
-            keyring: KeyRing = scope["litestar_app"].state.keyring
-            key = check(keyring, presented_token(scope["headers"]), required)
+        if required and handler is not None:
+            state = scope["litestar_app"].state
+            try:
+                key = check(state.keyring, presented_token(scope["headers"]), required)
+            except ApiError as exc:
+                await _record_denied(state.audit, handler.opt.get(OPERATION_OPT), exc)
+                raise
             scope.setdefault("state", {})["api_key"] = key
         await self.app(scope, receive, send)
+
+
+async def _record_denied(audit: AuditLog | None, operation_id: str | None, exc: ApiError) -> None:
+    action = AUDITED.get(operation_id or "")
+    if audit is None or action is None:
+        return
+    await audit.record(action, Outcome.DENIED, key_id=exc.details.get("key_id"))
 
 
 def api_key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey:

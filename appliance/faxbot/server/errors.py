@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from faxbot.audit import AuditUnavailable
 from faxbot.jobs.errors import (
     DocumentRejected,
     IdempotencyConflict,
@@ -78,6 +79,17 @@ def handle_domain(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     return Response(error_body(str(exc), details), status_code=status)
 
 
+def handle_audit_unavailable(
+    request: Request[Any, Any, Any], exc: AuditUnavailable
+) -> Response[Any]:
+    """An access that cannot be recorded is not served (the hipaa profile's promise)."""
+    log.error("audit log unavailable", extra={"event": "audit_failed", "reason": exc.reason})
+    return Response(
+        error_body("the audit log cannot record this request; see the appliance log"),
+        status_code=503,
+    )
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", extra={"event": "error", "path": request.url.path})
     return Response(
@@ -89,5 +101,6 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http,
     **dict.fromkeys(DOMAIN_STATUS, handle_domain),
+    AuditUnavailable: handle_audit_unavailable,
     Exception: handle_unexpected,
 }

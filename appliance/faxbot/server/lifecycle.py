@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDetail
 from faxbot.config.artifact import Artifact
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
 from faxbot.encryption import EncryptedStorage, InvalidKeyError, KeyRing, parse_key
@@ -42,6 +43,7 @@ from faxbot.store.writer import Writer
 # executor, the one thread pool; its stock size (cpu+4) would cap concurrent fsyncs.
 BLOCKING_THREADS = 64
 PROBE_KEY = "faxbot-encryption-probe"
+AUDIT_LOG = Path("audit") / "audit.jsonl"  # under data_dir
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
@@ -73,6 +75,7 @@ class Appliance:
         self.database: Database | None = None
         self.writer: Writer | None = None
         self._jobs: JobService | None = None
+        self.audit: AuditLog | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self.ready = False
         self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
@@ -88,6 +91,7 @@ class Appliance:
         began = time.perf_counter()
         try:
             await self._start()
+            app.state.audit = self.audit
         except StartupError as exc:
             self.startup_error = str(exc)
             self.log.error(str(exc), extra={"event": "startup_failed"})
@@ -147,8 +151,10 @@ class Appliance:
                 f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}"
             ) from None
         store = JobStore(database, self.writer)
+        self.audit = await self._open_audit()
         await self.host.start()
         self.providers = providers = await self._encrypted(self.host.providers())
+        await self._record_start()
         outbound = self.artifact.enabled("outbound")
         if providers.outbound is None or outbound is None:
             return
@@ -164,6 +170,7 @@ class Appliance:
             providers.storage,
             self.policy,
             self.log.getChild("dispatcher"),
+            audit=self.audit,
         )
         if database.dialect == "sqlite":  # the only appliance on this database
             await dispatcher.recover()
@@ -175,6 +182,7 @@ class Appliance:
             backend=outbound.plugin,
             max_pages=self.artifact.appliance.limits.max_pages,
             logger=self.log,
+            audit=self.audit,
         )
         unfinished = await asyncio.to_thread(store.count_unfinished)
         self.log.info(
@@ -189,11 +197,41 @@ class Appliance:
             self._dispatch_task = None
         self._jobs = None
         await self.host.stop()
+        if self.audit is not None:
+            try:
+                await self.audit.record(Action.APPLIANCE_STOPPED, Outcome.OK)
+            except AuditUnavailable:
+                self.log.exception("stop not recorded", extra={"event": "audit_failed"})
+            await self.audit.close()
+            self.audit = None
         if self.writer is not None:
             await self.writer.close()
             self.writer = None
         if self.database is not None:
             self.database.close()
+
+    async def _open_audit(self) -> AuditLog | None:
+        settings = self.artifact.appliance
+        if not settings.audit_log:
+            if self.artifact.profile == "hipaa":
+                raise StartupError("the hipaa profile requires appliance.audit_log: true")
+            return None
+        path = self.data_dir / AUDIT_LOG
+        try:
+            return await AuditLog.open(path)
+        except AuditUnavailable as exc:
+            raise StartupError(f"appliance.audit_log: cannot open the audit log: {exc}") from None
+
+    async def _record_start(self) -> None:
+        """The first line of a run names the configuration it serves; it also proves the log
+        can be written before any request is taken."""
+        if self.audit is None:
+            return
+        detail = StartedDetail(fingerprint=self.artifact.fingerprint, profile=self.artifact.profile)
+        try:
+            await self.audit.record(Action.APPLIANCE_STARTED, Outcome.OK, detail=detail)
+        except AuditUnavailable as exc:
+            raise StartupError(f"appliance.audit_log: cannot write the audit log: {exc}") from None
 
     async def _encrypted(self, providers: Providers) -> Providers:
         """`providers` with storage encrypted at rest when a key is configured, after a probe

@@ -12,7 +12,7 @@ from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 
 from faxbot.catalog import Catalog, load_catalog
-from faxbot.server.auth import SCOPE_OPT
+from faxbot.server.auth import OPERATION_OPT, SCOPE_OPT
 from faxbot.server.openapi import SECURITY
 
 
@@ -31,7 +31,7 @@ class Operation:
             http_method=HttpMethod(declared.method),
             operation_id=self.operation_id,
             security=SECURITY,
-            opt={SCOPE_OPT: declared.scope},
+            opt={SCOPE_OPT: declared.scope, OPERATION_OPT: self.operation_id},
             **self.options,
         )
         return handler(self.fn)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, Parameter
 
@@ -71,7 +72,11 @@ def idempotency_key_of(request: Request[Any, Any, Any]) -> str | None:
     "content). The job is durable before this answers 202. With an Idempotency-Key, a retried "
     "request returns the same job instead of sending again.",
 )
-async def send_fax(request: Request[Any, Any, Any], jobs: JobService, incoming: Incoming) -> FaxJob:
+async def send_fax(
+    request: Request[Any, Any, Any],
+    jobs: NamedDependency[JobService],
+    incoming: NamedDependency[Incoming],
+) -> FaxJob:
     key = api_key_of(request)
     idempotency_key = idempotency_key_of(request)
     form = await receive_fax_form(request, incoming)
@@ -94,8 +99,10 @@ async def send_fax(request: Request[Any, Any, Any], jobs: JobService, incoming: 
     responses=errors(400, 401, 403, 404),
     summary="Get a fax job and its status",
 )
-async def get_fax_status(jobs: JobService, job_id: FromPath[str]) -> FaxJob:
-    return fax_job(await jobs.get(job_id))
+async def get_fax_status(
+    request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
+) -> FaxJob:
+    return fax_job(await jobs.get(job_id, api_key_of(request).id))
 
 
 @operation(
@@ -105,11 +112,12 @@ async def get_fax_status(jobs: JobService, job_id: FromPath[str]) -> FaxJob:
     summary="List fax jobs, newest first",
 )
 async def list_faxes(
-    jobs: JobService,
+    request: Request[Any, Any, Any],
+    jobs: NamedDependency[JobService],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Parameter(max_length=200)] = None,
 ) -> FaxJobPage:
-    found, next_cursor = await jobs.page(limit, cursor)
+    found, next_cursor = await jobs.page(limit, cursor, api_key_of(request).id)
     return FaxJobPage(items=[fax_job(j) for j in found], next_cursor=next_cursor)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import route
+from litestar import Request, route
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
+from faxbot.audit import Action, AuditLog, ConfigDetail, Outcome
+from faxbot.server.auth import api_key_of
 from faxbot.server.errors import ApiError
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
 from faxbot.server.openapi import errors
@@ -29,7 +32,7 @@ READ_ONLY = {
     responses=errors(401, 403),
     summary="Plugins this appliance's artifact names",
 )
-async def list_plugins(plugins: PluginViews) -> list[PluginSummary]:
+async def list_plugins(plugins: NamedDependency[PluginViews]) -> list[PluginSummary]:
     return [plugins.summary(plugin_id) for plugin_id in plugins.ids()]
 
 
@@ -39,7 +42,9 @@ async def list_plugins(plugins: PluginViews) -> list[PluginSummary]:
     responses=errors(400, 401, 403, 404),
     summary="A plugin's manifest and enabled state",
 )
-async def get_plugin(plugins: PluginViews, plugin_id: FromPath[str]) -> PluginDetail:
+async def get_plugin(
+    plugins: NamedDependency[PluginViews], plugin_id: FromPath[str]
+) -> PluginDetail:
     return plugins.detail(plugin_id)
 
 
@@ -49,8 +54,18 @@ async def get_plugin(plugins: PluginViews, plugin_id: FromPath[str]) -> PluginDe
     responses=errors(400, 401, 403, 404),
     summary="A plugin's settings, secrets masked",
 )
-async def get_plugin_config(plugins: PluginViews, plugin_id: FromPath[str]) -> PluginConfig:
-    return plugins.config(plugin_id)
+async def get_plugin_config(
+    request: Request[Any, Any, Any],
+    plugins: NamedDependency[PluginViews],
+    audit: NamedDependency[AuditLog | None],
+    plugin_id: FromPath[str],
+) -> PluginConfig:
+    config = plugins.config(plugin_id)
+    if audit is not None:
+        detail = ConfigDetail(plugin=plugin_id)
+        key_id = api_key_of(request).id
+        await audit.record(Action.CONFIG_READ, Outcome.OK, key_id=key_id, detail=detail)
+    return config
 
 
 @route(
@@ -74,7 +89,7 @@ async def change_plugin_config(plugin_id: FromPath[str]) -> None:
     responses=errors(401, 403, 404),
     summary="The curated plugin registry",
 )
-async def get_plugin_registry(plugins: PluginViews) -> dict[str, Any]:
+async def get_plugin_registry(plugins: NamedDependency[PluginViews]) -> dict[str, Any]:
     return plugins.registry()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 
@@ -19,7 +20,7 @@ from faxbot.server.routes import Operation, operation
     responses=errors(401, 403),
     summary="The running configuration's identity (no secrets)",
 )
-async def get_config(artifact: Artifact) -> ConfigSummary:
+async def get_config(artifact: NamedDependency[Artifact]) -> ConfigSummary:
     return ConfigSummary(
         fingerprint=artifact.fingerprint,
         profile=artifact.profile,
@@ -44,7 +45,7 @@ async def health_live() -> Health:
     },
     summary="Artifact loaded, plugins started, storage and database reachable",
 )
-async def health_ready(appliance: Appliance) -> Response[Health]:
+async def health_ready(appliance: NamedDependency[Appliance]) -> Response[Health]:
     checks = await appliance.readiness()
     ready = all(check["ok"] for check in checks.values())
     return Response(
