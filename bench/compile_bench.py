@@ -26,12 +26,12 @@ appliance:
 providers:
   outbound:
     plugin: test
-    version: 0.1.0
+    version: 0.2.0
     settings:
       delay_seconds: 1
   storage:
     plugin: local
-    version: 0.1.0
+    version: 0.2.0
 """
 
 FRAGMENT = """\

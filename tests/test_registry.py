@@ -126,6 +126,6 @@ def test_the_plugin_folders_are_found() -> None:
 
 
 def test_versions_order_by_semver_precedence() -> None:
-    newest_first = ["1.10.0", "1.9.1", "1.9.0", "1.9.0-rc.10", "1.9.0-rc.2", "1.9.0-beta", "0.1.0"]
+    newest_first = ["1.10.0", "1.9.1", "1.9.0", "1.9.0-rc.10", "1.9.0-rc.2", "1.9.0-beta", "0.2.0"]
     shuffled = [newest_first[i] for i in (3, 6, 0, 5, 2, 4, 1)]
     assert sorted(shuffled, key=semver_key, reverse=True) == newest_first

@@ -91,8 +91,8 @@ def test_plugins_list() -> None:
     listed = faxbot("plugins", "list", "--format", "json")
     assert listed.returncode == 0
     rows = {row["id"]: row for row in json.loads(listed.stdout)["plugins"]}
-    assert rows["test"]["version"] == "0.1.0"
+    assert rows["test"]["version"] == "0.2.0"
     assert rows["test"]["slots"] == ["outbound"]
     assert rows["local"]["capabilities"] == ["put", "get", "delete", "health_check"]
     text = faxbot("plugins", "list")
-    assert "test       0.1.0      slots=outbound" in text.stdout
+    assert "test       0.2.0      slots=outbound" in text.stdout

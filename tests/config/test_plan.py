@@ -19,9 +19,9 @@ BASE = {
     "00.yaml": "version: 1\n",
     "10.yaml": (
         "providers:\n"
-        "  outbound:\n    plugin: test\n    version: 0.1.0\n"
+        "  outbound:\n    plugin: test\n    version: 0.2.0\n"
         "    settings: {delay_seconds: 1, api_token: '${env:OLD_TOKEN}'}\n"
-        "  storage: {plugin: local, version: 0.1.0}\n"
+        "  storage: {plugin: local, version: 0.2.0}\n"
     ),
     "50.yaml": (
         "api_keys:\n"
@@ -47,7 +47,7 @@ def test_every_kind_of_change_is_reported(write_config) -> None:
     head_fragments = dict(BASE)
     head_fragments["10.yaml"] = (
         "providers:\n"
-        "  outbound:\n    plugin: test\n    version: 0.1.0\n    enabled: false\n"
+        "  outbound:\n    plugin: test\n    version: 0.2.0\n    enabled: false\n"
         "    settings: {delay_seconds: 5, api_token: '${env:NEW_TOKEN}'}\n"
     )
     head_fragments["50.yaml"] = (
@@ -60,8 +60,8 @@ def test_every_kind_of_change_is_reported(write_config) -> None:
         artifact(write_config, BASE, "a"), artifact(write_config, head_fragments, "b")
     )
     seen = {(c.section, c.action, c.subject, c.detail) for c in changes}
-    assert ("plugins", "removed", "local", "local 0.1.0") in seen
-    assert ("providers", "removed", "providers.storage", "local 0.1.0") in seen
+    assert ("plugins", "removed", "local", "local 0.2.0") in seen
+    assert ("providers", "removed", "providers.storage", "local 0.2.0") in seen
     assert ("providers", "changed", "providers.outbound.enabled", "disabled") in seen
     assert ("settings", "changed", "providers.outbound.settings.delay_seconds", "1 -> 5") in seen
     assert (
@@ -86,13 +86,13 @@ def test_every_kind_of_change_is_reported(write_config) -> None:
 
 
 def test_repinning_is_reported() -> None:
-    base = {"plugins": {"test": {"version": "0.1.0", "manifest_digest": "x"}}}
+    base = {"plugins": {"test": {"version": "0.2.0", "manifest_digest": "x"}}}
     head = {"plugins": {"test": {"version": "0.2.0", "manifest_digest": "y"}}}
     [change] = diff_artifacts(base, head)
     assert (change.section, change.subject, change.detail) == (
         "plugins",
         "test",
-        "re-pinned 0.1.0 -> 0.2.0",
+        "re-pinned 0.2.0 -> 0.2.0",
     )
 
 
