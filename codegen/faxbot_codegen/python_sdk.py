@@ -1,7 +1,7 @@
 """The generated half of the Python SDK, sdks/python/faxbot_client/_generated:
-openapi-python-client run on the spec with codegen/openapi-python-client.yaml. The hand-written
-layer around it (retries, idempotency keys, typed errors) lives beside it in
-sdks/python/faxbot_client/."""
+openapi-python-client run on the spec with openapi-python-client.yaml (beside this module,
+package data of faxbot_codegen). The hand-written layer around it (retries, idempotency keys,
+typed errors) lives beside it in sdks/python/faxbot_client/."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 from faxbot_codegen.outputs import NOTICE, Outputs
 
 FOLDER = "sdks/python/faxbot_client/_generated"
-CONFIG = Path(__file__).resolve().parents[1] / "openapi-python-client.yaml"
+CONFIG = Path(__file__).resolve().with_name("openapi-python-client.yaml")
 GENERATOR = "openapi-python-client"
 SKIPPED = {".ruff_cache", "__pycache__"}  # tool caches, never part of the package
 
@@ -31,7 +31,8 @@ def _header() -> str:
     # the generator's own code is not ours to fix (its client.py fails mypy 2's strict mode).
     return (
         f"# {NOTICE}\n"
-        f"# Written by {GENERATOR} {version(GENERATOR)} with codegen/openapi-python-client.yaml.\n"
+        f"# Written by {GENERATOR} {version(GENERATOR)} with "
+        "codegen/faxbot_codegen/openapi-python-client.yaml.\n"
         "# mypy: ignore-errors\n"
     )
 
