@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from faxbot.config.artifact import artifact_bytes
+from faxbot.artifact import artifact_bytes
 from faxbot.config.compiler import compile_config
 from faxbot.plugins.discovery import PluginSource
 

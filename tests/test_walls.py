@@ -45,12 +45,6 @@ def lint_imports(cwd: Path, *args: str, path: list[Path] | None = None) -> str:
     return f"exit {result.returncode}\n{result.stdout}{result.stderr}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="faxbot_plugin_local imports faxbot.ids and faxbot_plugin_test imports "
-    "faxbot.plugins.filesync; the branch removing those leaks drops this marker",
-)
 def test_the_tree_keeps_its_walls() -> None:
     output = lint_imports(REPO)
     assert output.startswith("exit 0\n"), output

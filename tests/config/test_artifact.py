@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from faxbot.config.artifact import ArtifactError, fingerprint, load_artifact, seal, write_atomic
+from faxbot.artifact import ArtifactError, fingerprint, load_artifact, seal, write_atomic
 from faxbot.config.compiler import compile_config
 from faxbot.plugins.discovery import PluginSource
 

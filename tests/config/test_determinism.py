@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from faxbot.config.artifact import artifact_bytes, fingerprint, load_artifact
+from faxbot.artifact import artifact_bytes, fingerprint, load_artifact
 from faxbot.config.compiler import BuildInfo, compile_config
 from faxbot.plugins.discovery import PluginSource
 

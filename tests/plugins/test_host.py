@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import msgspec
 import pytest
-from faxbot.config.artifact import Artifact
+from faxbot.artifact import Artifact
 from faxbot.config.compiler import compile_config
 from faxbot.plugins import host as host_module
 from faxbot.plugins.contract import Deps, Manifest

@@ -14,15 +14,15 @@ from typing import Any
 import click
 import msgspec
 
-from faxbot.cli.options import EXIT_INVALID, EXIT_OK, EXIT_USAGE, config_dir_option, format_option
-from faxbot.config import plan as planning
-from faxbot.config.artifact import (
+from faxbot.artifact import (
     DEFAULT_PATH,
     ArtifactError,
     artifact_bytes,
     load_artifact,
     write_atomic,
 )
+from faxbot.cli.options import EXIT_INVALID, EXIT_OK, EXIT_USAGE, config_dir_option, format_option
+from faxbot.config import plan as planning
 from faxbot.config.compiler import BuildInfo, CompileResult, compile_config
 from faxbot.config.diagnostics import (
     Diagnostic,

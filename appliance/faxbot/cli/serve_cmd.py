@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from faxbot.config.artifact import DEFAULT_PATH
+from faxbot.artifact import DEFAULT_PATH
 
 EXIT_CANNOT_START = 2
 EXIT_STARTUP_FAILED = 3
@@ -60,7 +60,7 @@ def serve(
     """Serve the fax API from ARTIFACT: read-only config, only the pinned plugins it names."""
     import uvicorn
 
-    from faxbot.config.artifact import ArtifactError
+    from faxbot.artifact import ArtifactError
     from faxbot.plugins.discovery import PluginSource
     from faxbot.plugins.host import StartupError
     from faxbot.server.app import create_app

@@ -2,6 +2,7 @@
 
 Data flow: `fragments` (read and locate YAML) -> `merge` (deep merge with blame) ->
 `structure` (the fragment JSON Schema, strict) -> `providers` (plugins, pins, settings,
-secrets) -> `rules` (profile and API key rules) -> `artifact` (canonical JSON, fingerprint).
+secrets) -> `rules` (profile and API key rules) -> `faxbot.artifact` (the typed artifact,
+canonical JSON, fingerprint; read by the appliance too).
 `compiler` runs that pipeline; `plan` and `explain` read its result.
 """

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from faxbot.artifact import ARTIFACT_VERSION, appliance_secret_model, seal
 from faxbot.catalog import load_catalog
 from faxbot.config import rules
-from faxbot.config.artifact import ARTIFACT_VERSION, appliance_secret_model, seal
 from faxbot.config.diagnostics import Diagnostic, Mark, has_errors, sort_diagnostics
 from faxbot.config.fragments import Fragment, load_fragments
 from faxbot.config.merge import Merged, merge_fragments

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from faxbot.config.artifact import artifact_secret_model
+from faxbot.artifact import artifact_secret_model
 from faxbot.kernel.keypath import KeyPath, format_path, leaves
 from faxbot.kernel.secrets import SecretModel
 

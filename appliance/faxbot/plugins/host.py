@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faxbot.config.artifact import Artifact, Provider
+from faxbot.artifact import Artifact, Provider
 from faxbot.kernel.secrets import SecretUnavailable
 from faxbot.plugins.contract import (
     START_FAIL_SECONDS,

@@ -15,7 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 
-from faxbot.config.artifact import load_artifact
+from faxbot.artifact import load_artifact
 from faxbot.plugins.discovery import PluginSource
 from faxbot.plugins.host import check_pins
 from faxbot.server import logs

@@ -16,8 +16,8 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from faxbot.artifact import ApiKeyEntry
 from faxbot.audit import AuditLog, Outcome
-from faxbot.config.artifact import ApiKeyEntry
 from faxbot.keys import parse_expiry
 from faxbot.server.auditing import AUDITED
 from faxbot.server.errors import ApiError

@@ -18,8 +18,8 @@ from typing import Any
 
 from litestar import Litestar
 
+from faxbot.artifact import Artifact
 from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDetail
-from faxbot.config.artifact import Artifact
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
 from faxbot.encryption import EncryptedStorage, InvalidKeyError, KeyRing, parse_key
 from faxbot.jobs.errors import NotSending

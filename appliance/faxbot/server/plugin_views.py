@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from faxbot.config.artifact import Artifact, Provider
+from faxbot.artifact import Artifact, Provider
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
 

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 
-from faxbot.config.artifact import Artifact
+from faxbot.artifact import Artifact
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.models import ConfigSummary, Health
 from faxbot.server.openapi import errors

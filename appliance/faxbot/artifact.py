@@ -1,5 +1,7 @@
-"""The resolved artifact `build/faxbot.resolved.json`: canonical JSON, written atomically,
-and read back strictly (the appliance refuses anything it cannot trust).
+"""The resolved artifact `build/faxbot.resolved.json`: a typed structure the compiler writes as
+canonical JSON (atomically) and the appliance reads back strictly. Not part of the compiler
+package, so that the appliance and the plugin host read it without the compiler; the
+appliance refuses anything it cannot trust.
 
 `fingerprint` is "sha256:" + the SHA-256 of the canonical JSON of the artifact without its
 `fingerprint`, `build` (compiled_at, source_revision) and `sources` (file:line blame): it
