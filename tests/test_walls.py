@@ -89,8 +89,8 @@ BREACHES = [
     (
         "kernel",
         "appliance/faxbot/kernel/breach.py",
-        '"""A key path helper."""\n\nfrom faxbot.ids import new_id\n',
-        "-   faxbot.kernel.breach -> faxbot.ids (l.3)",
+        '"""A key path helper."""\n\nfrom faxbot.catalog import load_catalog\n',
+        "-   faxbot.kernel.breach -> faxbot.catalog (l.3)",
     ),
     (
         "plugin-host",

@@ -4,6 +4,7 @@ manifest and entry point agree, and whose capabilities are implemented."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import tomllib
 from collections.abc import AsyncIterator
@@ -50,9 +51,15 @@ def test_test_transport_succeeds_after_the_delay_and_fails_listed_numbers(tmp_pa
         await transport.start(
             {"delay_seconds": 2, "fail_numbers": ["+15550000000"]}, deps(tmp_path)
         )
-        document = StoredDocument(LocalStorage(), "x.pdf")  # the test transport never reads it
+        storage = LocalStorage()
+        await storage.start({"directory": "documents", "fsync": False}, deps(tmp_path))
+        await storage.put("x.pdf", _chunks(b"%PDF-1.7 x"))
+        document = StoredDocument(storage, "x.pdf")
         good = await transport.send(OutboundFax("job1", "+15551234567", 1, document))
         bad = await transport.send(OutboundFax("job2", "+15550000000", 1, document))
+        await storage.stop()
+        taken = hashlib.sha256(b"%PDF-1.7 x").hexdigest()
+        assert [e["document_sha256"] for e in read_ledger(tmp_path)] == [taken, taken]
         assert (await transport.get_status(good.provider_sid)).status is FaxStatus.IN_PROGRESS
         now[0] += 2.5
         # a new instance (an appliance restart) answers the same: the sid carries the state

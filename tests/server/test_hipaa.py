@@ -1,18 +1,21 @@
 """The hipaa profile keeps its promises: documents are encrypted at rest (unreadable on disk,
-sent intact, tampering refused, old keys still read after a rotation), and the appliance
-refuses to start when encryption cannot work."""
+sent intact, tampering refused, old keys still read after a rotation), every access is in the
+audit log (and no number, content or secret is), and the appliance refuses to start when
+either cannot work."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import hashlib
+import json
 import logging
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from faxbot.audit import read_audit
 from faxbot.encryption import DamagedDocumentError, EncryptedStorage, KeyRing, UnknownKeyError
 from faxbot.plugins.contract import Deps, StoredDocument
 from faxbot_plugin_local import LocalStorage
@@ -145,3 +148,74 @@ def test_no_start_when_encryption_cannot_work(
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("faxbot serve: cannot start: ") and reason in last, done.stderr
     assert "not-a-key-at-all" not in done.stderr + done.stdout
+
+
+def test_the_audit_log_records_who_did_what_and_nothing_it_must_not(tmp_path: Path) -> None:
+    key = new_key()
+    appliance = build(tmp_path, extra=HIPAA)
+    appliance.start(env={"FAXBOT_STORAGE_KEY": key})
+    number = "+12025550143"
+    try:
+        job_id = send_one(appliance)
+        with appliance.client() as admin, appliance.client("reader") as reader:
+            assert admin.get(f"/fax/{job_id}").status_code == 200
+            assert admin.get("/fax/0123456789abcdef0123456789abcdef").status_code == 404
+            assert admin.get("/fax", params={"limit": 5}).status_code == 200
+            assert admin.get("/plugins/test/config").status_code == 200
+            refused = reader.post(
+                "/fax", data={"to": number}, files={"file": ("a.pdf", one_page_pdf())}
+            )
+            assert refused.status_code == 403
+        with appliance.client(key="") as anonymous:
+            assert anonymous.get(f"/fax/{job_id}").status_code == 401
+        fingerprint = json.loads((appliance.root / "build" / "faxbot.resolved.json").read_text())[
+            "fingerprint"
+        ]
+    finally:
+        appliance.stop()
+
+    path = appliance.data_dir / "audit" / "audit.jsonl"
+    lines = read_audit(path)
+    seen = [(line["action"], line["outcome"], line["key_id"]) for line in lines]
+    assert seen[0] == ("appliance_started", "ok", None)
+    assert lines[0]["detail"] == {"fingerprint": fingerprint, "profile": "hipaa"}
+    assert seen[-1] == ("appliance_stopped", "ok", None)
+    expected = [
+        ("fax_send", "ok", "admin"),
+        ("fax_handover", "ok", None),
+        ("fax_status_read", "ok", "admin"),
+        ("fax_status_read", "not_found", "admin"),
+        ("fax_list_read", "ok", "admin"),
+        ("config_read", "ok", "admin"),
+        ("fax_send", "denied", "reader"),
+        ("fax_status_read", "denied", None),
+    ]
+    for entry in expected:
+        assert entry in seen, (entry, seen)
+    [sent] = [line for line in lines if line["action"] == "fax_send" and line["outcome"] == "ok"]
+    assert sent["subject"] == job_id
+    assert sent["detail"]["to"] == "+1*******43" and sent["detail"]["pages"] == 1
+    assert all(line["at"].endswith("Z") for line in lines)
+
+    text = path.read_text()
+    for forbidden in (number, number[1:], MARKER.decode(), "%PDF", key, *appliance.tokens.values()):
+        assert forbidden not in text, forbidden
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_no_start_when_the_audit_log_cannot_be_written(tmp_path: Path) -> None:
+    appliance = build(tmp_path, extra=HIPAA)
+    appliance.data_dir.mkdir(parents=True)
+    (appliance.data_dir / "audit").write_text("a file where the audit folder should be")
+    done = subprocess.run(
+        [FAXBOT, "serve", "--port", str(appliance.port)],
+        cwd=appliance.root,
+        env={**os.environ, "FAXBOT_STORAGE_KEY": new_key()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert "cannot start: appliance.audit_log: cannot open the audit log" in last, done.stderr
