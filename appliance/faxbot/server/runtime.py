@@ -241,7 +241,7 @@ class Appliance:
         return FaxJob(
             id=job.id,
             to=job.to,
-            status=job.status.value,
+            status=job.status,
             pages=job.pages,
             error=job.error,
             backend=job.backend,
