@@ -1,5 +1,5 @@
 """The schema a new database gets (schema/<dialect>.sql + stamp) is the one the migrations
-build and the one tables.py describes; the store's column list is the table's."""
+build and the one tables.py describes."""
 
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ from faxbot.store.database import (
     migrate,
     upgrade,
 )
-from faxbot.store.jobs import COLUMNS
 from faxbot.store.schema_sql import DIALECTS, render
-from faxbot.store.tables import jobs
 from sqlalchemy import create_engine, inspect
 
 
@@ -54,10 +52,6 @@ def test_the_schema_files_are_rendered_from_tables_py(dialect: str) -> None:
     assert (SCHEMA / f"{dialect}.sql").read_text(encoding="utf-8") == render(dialect), (
         f"store/schema/{dialect}.sql is out of date: run python -m faxbot.store.schema_sql"
     )
-
-
-def test_the_store_reads_the_columns_of_the_table() -> None:
-    assert [c.name for c in jobs.columns] == list(COLUMNS)
 
 
 def test_fresh_schema_equals_the_migrated_one(tmp_path: Path) -> None:

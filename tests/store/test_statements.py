@@ -12,7 +12,7 @@ from faxbot.store.jobs import COLUMNS, _Statements
 def test_every_column_is_a_bound_parameter(style: str, marker: str) -> None:
     sql = _Statements(style)
     for column in COLUMNS:
-        assert marker.format(column) in sql.insert
+        assert marker.format(column.name) in sql.insert
     update = sql.update(("phase", "updated_at"))
     assert update == (
         f"UPDATE jobs SET phase = {marker.format('phase')}, updated_at = "  # noqa: S608
@@ -22,8 +22,9 @@ def test_every_column_is_a_bound_parameter(style: str, marker: str) -> None:
     reads = [sql.get, sql.by_idempotency_key, sql.page, sql.page_after, sql.due]
     # nothing but our own names and markers: no value is ever spliced into the text
     assert not re.search(r"'[^']*'", "".join([sql.insert, update, sql.count_unfinished, *reads]))
+    names = ", ".join(c.name for c in COLUMNS)
     for read in reads:
-        assert read.startswith(f"SELECT {', '.join(COLUMNS)} FROM jobs")  # noqa: S608
+        assert read.startswith(f"SELECT {names} FROM jobs")  # noqa: S608
 
 
 def test_an_update_is_made_once_per_set_of_columns() -> None:

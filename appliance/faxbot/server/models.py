@@ -3,11 +3,11 @@ OpenAPI spec and the SDKs are generated from."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
-JobStatus = Literal["queued", "in_progress", "SUCCESS", "FAILED"]  # the v2 values
+from faxbot.plugins.contract import FaxStatus
 
 
 class FaxJob(msgspec.Struct, kw_only=True):
@@ -15,7 +15,7 @@ class FaxJob(msgspec.Struct, kw_only=True):
 
     id: str
     to: str
-    status: JobStatus
+    status: FaxStatus
     pages: int
     error: str | None
     backend: str

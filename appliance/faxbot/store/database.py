@@ -1,10 +1,10 @@
 """Open the database named by the artifact and bring its schema to the newest migration.
 
 The appliance talks to its database through the driver's own DB-API: sqlite3 (the embedded
-default) or psycopg 3 (PostgreSQL). SQLAlchemy and Alembic define the schema (tables.py) and
-upgrade an older database (migrations/), and they are imported only for such an upgrade:
-importing SQLAlchemy took ~125 ms of every start, and its execution path cost more per
-statement than SQLite's own work for the appliance's statements. A new database gets
+default) or psycopg 3 (PostgreSQL). SQLAlchemy and Alembic define the schema (tables.py, from
+the Job dataclass) and upgrade an older database (migrations/), and they are imported only for
+such an upgrade: importing SQLAlchemy took ~125 ms of every start, and its execution path cost
+more per statement than SQLite's own work for the appliance's statements. A new database gets
 schema/<dialect>.sql, which is rendered from tables.py (schema_sql.py) and checked by tests
 against both tables.py and the migrations, and is stamped with HEAD as Alembic would.
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
+import operator
 import time
+import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from typing import Any
 
 import anyio.to_thread
@@ -31,23 +34,37 @@ class Phase(StrEnum):
     DONE = "done"  # SUCCESS or FAILED
 
 
+def column(size: int | None = None, name: str | None = None) -> dict[str, Any]:
+    """A Job field's metadata for its column: VARCHAR(size) for a string (TEXT without a
+    size), and the column's name where it is not the field's."""
+    return {"size": size, "name": name}
+
+
 @dataclass(frozen=True)
 class Job:
-    id: str
-    to: str
-    status: FaxStatus
-    phase: Phase
+    """A fax job: one row of the jobs table. The fields are the table's columns, in its order,
+    and only the migrations (each a record of one change) declare them again: tables.py builds
+    the table from them (to render schema/<dialect>.sql, and for Alembic), and the store's SQL
+    and row mapping follow COLUMNS. A column's type follows its field's: str (or a StrEnum) is
+    VARCHAR of the size given, TEXT without one; int is INTEGER; float is FLOAT. NULL is
+    allowed where the field may be None. A change here is a schema change: it needs a
+    migration and the schema files rendered again (schema_sql.py); tests check both."""
+
+    id: str = field(metadata=column(32))
+    to: str = field(metadata=column(16, name="to_number"))  # E.164
+    status: FaxStatus = field(metadata=column(16))  # what the API shows (the v2 values)
+    phase: Phase = field(metadata=column(16))
     pages: int
     error: str | None
-    backend: str
-    provider_sid: str | None
-    document_key: str
-    api_key_id: str
-    idempotency_key: str | None
-    request_hash: str
+    backend: str = field(metadata=column(40))
+    provider_sid: str | None = field(metadata=column(200))
+    document_key: str = field(metadata=column(64))
+    api_key_id: str = field(metadata=column(64))
+    idempotency_key: str | None = field(metadata=column(255))
+    request_hash: str = field(metadata=column(64))
     attempts: int
     polls: int
-    next_action_at: float
+    next_action_at: float  # epoch seconds, as are the other times
     sent_at: float | None
     created_at: float
     updated_at: float
@@ -57,13 +74,61 @@ class Job:
         return self.phase is Phase.DONE
 
 
-def _evolve(job: Job, changes: dict[str, Any]) -> Job:
-    """`job` with `changes` (fields the UPDATE just wrote, checked by _Statements.update): what
-    dataclasses.replace does, in a fifth of its time (three of these run per job)."""
-    evolved = object.__new__(Job)
-    evolved.__dict__.update(job.__dict__)
-    evolved.__dict__.update(changes)
-    return evolved
+@dataclass(frozen=True)
+class JobColumn:
+    """A column of the jobs table, from the Job field it holds."""
+
+    name: str
+    field: str
+    type: type  # the field's type without None: str, int, float or an enum of str
+    nullable: bool
+    size: int | None
+
+
+def _columns() -> tuple[JobColumn, ...]:
+    """The columns, from Job's fields and their type hints (strings until resolved here, as
+    annotations are postponed)."""
+    hints = typing.get_type_hints(Job)
+    found = []
+    for job_field in dataclasses.fields(Job):
+        union = typing.get_args(hints[job_field.name]) or (hints[job_field.name],)
+        types = [t for t in union if t is not type(None)]
+        if len(types) != 1:
+            raise TypeError(f"Job.{job_field.name}: a column holds one type or None")
+        found.append(
+            JobColumn(
+                name=job_field.metadata.get("name") or job_field.name,
+                field=job_field.name,
+                type=types[0],
+                nullable=len(types) < len(union),
+                size=job_field.metadata.get("size"),
+            )
+        )
+    return tuple(found)
+
+
+COLUMNS = _columns()  # the jobs table's columns, in Job's order (a row is read in this order)
+_COLUMN_OF = {c.field: c.name for c in COLUMNS}
+_NAMES = tuple(c.name for c in COLUMNS)
+_values = operator.attrgetter(*(c.field for c in COLUMNS))  # a job's values, in that order
+# The enum fields, by position: the database holds their values (str).
+_ENUMS = tuple((n, c.type) for n, c in enumerate(COLUMNS) if issubclass(c.type, Enum))
+
+
+def _job(row: tuple[Any, ...]) -> Job:
+    """A job from a row of all COLUMNS, in their order."""
+    values = list(row)
+    for index, enum in _ENUMS:
+        values[index] = enum(values[index])
+    return Job(*values)
+
+
+def _row(job: Job) -> dict[str, Any]:
+    """The job's values by column name, as the driver should store them (enums by value)."""
+    values = list(_values(job))
+    for index, _ in _ENUMS:
+        values[index] = values[index].value
+    return dict(zip(_NAMES, values, strict=True))
 
 
 def _db_value(value: Any) -> Any:
@@ -72,60 +137,7 @@ def _db_value(value: Any) -> Any:
     return value.value if isinstance(value, StrEnum) else value
 
 
-# The columns of the jobs table (tables.py, which a test keeps equal), in this order.
-COLUMNS = (
-    "id",
-    "to_number",
-    "status",
-    "phase",
-    "pages",
-    "error",
-    "backend",
-    "provider_sid",
-    "document_key",
-    "api_key_id",
-    "idempotency_key",
-    "request_hash",
-    "attempts",
-    "polls",
-    "next_action_at",
-    "sent_at",
-    "created_at",
-    "updated_at",
-)
-
-
-def _job(row: tuple[Any, ...]) -> Job:
-    """A job from a row of all COLUMNS, in their order."""
-    (
-        id_, to, status, phase, pages, error, backend, provider_sid, document_key, api_key_id,
-        idempotency_key, request_hash, attempts, polls, next_action_at, sent_at, created_at,
-        updated_at,
-    ) = row  # fmt: skip
-    return Job(
-        id=id_,
-        to=to,
-        status=FaxStatus(status),
-        phase=Phase(phase),
-        pages=pages,
-        error=error,
-        backend=backend,
-        provider_sid=provider_sid,
-        document_key=document_key,
-        api_key_id=api_key_id,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        attempts=attempts,
-        polls=polls,
-        next_action_at=next_action_at,
-        sent_at=sent_at,
-        created_at=created_at,
-        updated_at=updated_at,
-    )
-
-
 BY_IDS_CHUNK = 500  # ids per SELECT ... IN (...): well under SQLite's 32,766 parameters
-_FIELD_COLUMNS = {"to": "to_number"}  # Job fields named differently in the table
 
 
 class _Statements:
@@ -136,7 +148,8 @@ class _Statements:
 
     def __init__(self, paramstyle: str) -> None:
         self._bind = parameter_marker(paramstyle)
-        names, params = ", ".join(COLUMNS), ", ".join(self._bind(c) for c in COLUMNS)
+        names = ", ".join(c.name for c in COLUMNS)
+        params = ", ".join(self._bind(c.name) for c in COLUMNS)
         self.insert = f"INSERT INTO jobs ({names}) VALUES ({params}) ON CONFLICT DO NOTHING"  # noqa: S608
         self._updates: dict[tuple[str, ...], str] = {}
         bind = self._bind
@@ -171,7 +184,7 @@ class _Statements:
         """UPDATE `columns` of the job `id` if its phase is still `expected`."""
         found = self._updates.get(columns)
         if found is None:
-            unknown = set(columns) - set(COLUMNS) | ({"id"} & set(columns))
+            unknown = set(columns) - {c.name for c in COLUMNS} | ({"id"} & set(columns))
             if unknown:
                 raise ValueError(f"cannot update the columns {sorted(unknown)}")
             bind = self._bind
@@ -236,32 +249,33 @@ class JobStore:
         """Insert a queued job; durable when this returns. With an idempotency key already used
         by this API key, returns that job and False instead."""
         now = self._clock()
-        values = {
-            "id": job_id,
-            "to_number": to,
-            "status": FaxStatus.QUEUED.value,
-            "phase": Phase.QUEUED.value,
-            "pages": pages,
-            "error": None,
-            "backend": backend,
-            "provider_sid": None,
-            "document_key": document_key,
-            "api_key_id": api_key_id,
-            "idempotency_key": idempotency_key,
-            "request_hash": request_hash,
-            "attempts": 0,
-            "polls": 0,
-            "next_action_at": now,
-            "sent_at": None,
-            "created_at": now,
-            "updated_at": now,
-        }
+        job = Job(
+            id=job_id,
+            to=to,
+            status=FaxStatus.QUEUED,
+            phase=Phase.QUEUED,
+            pages=pages,
+            error=None,
+            backend=backend,
+            provider_sid=None,
+            document_key=document_key,
+            api_key_id=api_key_id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            attempts=0,
+            polls=0,
+            next_action_at=now,
+            sent_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+        values = _row(job)
         insert = self._sql.insert
         inserted = await self._writer.write(
             lambda cursor: cursor.execute(insert, values).rowcount == 1
         )
         if inserted:
-            return _job(tuple(values[c] for c in COLUMNS)), True
+            return job, True
         existing = await anyio.to_thread.run_sync(
             self.by_idempotency_key, api_key_id, idempotency_key
         )
@@ -321,7 +335,7 @@ class JobStore:
         """Apply `changes` (Job fields) if the job is still in phase `expected`; the job as it
         now is, or None when another dispatcher moved it first."""
         changes["updated_at"] = self._clock()
-        params = {_FIELD_COLUMNS.get(f, f): _db_value(v) for f, v in changes.items()}
+        params = {_COLUMN_OF.get(f, f): _db_value(v) for f, v in changes.items()}
         sql = self._sql.update(tuple(params))
         params["id"], params["expected"] = job.id, expected.value
 
@@ -330,7 +344,7 @@ class JobStore:
 
         if not await self._writer.write(run):
             return None
-        return _evolve(job, changes)
+        return dataclasses.replace(job, **changes)
 
     async def start_hand_over(self, job: Job, lease_until: float) -> Job | None:
         """queued -> handing_over, counting the attempt. None if someone else took it."""

@@ -2,7 +2,8 @@
 
 The appliance runs these files without importing SQLAlchemy (database.py). Tests check that
 the files equal what this renders from tables.py, and that they build the same schema as the
-migrations. After changing tables.py (and adding its migration), run:
+migrations. After changing the Job dataclass (jobs.py: the columns) or tables.py (keys and
+indexes), and adding the migration, run:
 
     python -m faxbot.store.schema_sql
 """

@@ -1,6 +1,11 @@
-"""The schema, as SQLAlchemy Core tables. Changes go through a migration in migrations/."""
+"""The schema as SQLAlchemy Core tables, for what only the build step and upgrades use: the
+rendering of schema/<dialect>.sql (schema_sql.py) and Alembic (migrations/). The jobs table's
+columns are the Job dataclass's fields (jobs.py); its keys and indexes are stated here. Changes
+go through a migration in migrations/."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -8,37 +13,35 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import TypeEngine
+
+from faxbot.store.jobs import COLUMNS, JobColumn
+
+
+def _type(column: JobColumn) -> TypeEngine[Any]:
+    """The SQL type of a column, as Job's docstring describes it."""
+    if column.type is int:
+        return Integer()
+    if column.type is float:
+        return Float()
+    if issubclass(column.type, str):
+        return Text() if column.size is None else String(column.size)
+    raise TypeError(f"no SQL type for Job.{column.field}: {column.type.__name__}")
+
 
 metadata = MetaData()
 
 jobs = Table(
     "jobs",
     metadata,
-    Column("id", String(32), primary_key=True),
-    Column("to_number", String(16), nullable=False),
-    # API status: queued, in_progress, SUCCESS, FAILED (the v2 values)
-    Column("status", String(16), nullable=False),
-    # Where the dispatcher is with the job: queued -> handing_over -> sent -> done
-    Column("phase", String(16), nullable=False),
-    Column("pages", Integer, nullable=False),
-    Column("error", Text),
-    Column("backend", String(40), nullable=False),
-    Column("provider_sid", String(200)),
-    Column("document_key", String(64), nullable=False),
-    Column("api_key_id", String(64), nullable=False),
-    Column("idempotency_key", String(255)),
-    Column("request_hash", String(64), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("polls", Integer, nullable=False, default=0),
-    Column("next_action_at", Float, nullable=False),  # epoch seconds
-    Column("sent_at", Float),
-    Column("created_at", Float, nullable=False),
-    Column("updated_at", Float, nullable=False),
+    *(Column(c.name, _type(c), nullable=c.nullable) for c in COLUMNS),
+    PrimaryKeyConstraint("id"),
     UniqueConstraint("api_key_id", "idempotency_key", name="uq_jobs_idempotency"),
     Index("ix_jobs_phase_next", "phase", "next_action_at"),
     Index("ix_jobs_created", "created_at", "id"),

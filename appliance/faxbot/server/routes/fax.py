@@ -35,7 +35,7 @@ def fax_job(job: Job) -> FaxJob:
     return FaxJob(
         id=job.id,
         to=job.to,
-        status=job.status.value,
+        status=job.status,
         pages=job.pages,
         error=job.error,
         backend=job.backend,

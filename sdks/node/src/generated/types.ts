@@ -22,7 +22,7 @@ export interface FaxJob {
   id: string;
   pages: number;
   provider_sid: string | null;
-  status: "queued" | "in_progress" | "SUCCESS" | "FAILED";
+  status: FaxStatus;
   to: string;
   updated_at: string;
 }
@@ -31,6 +31,9 @@ export interface FaxJobPage {
   items: FaxJob[];
   next_cursor: string | null;
 }
+
+/** Where a fax is; the v2 values, kept for v2 clients. */
+export type FaxStatus = "queued" | "in_progress" | "SUCCESS" | "FAILED";
 
 export interface Health {
   checks: Record<string, unknown>;

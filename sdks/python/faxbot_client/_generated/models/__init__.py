@@ -8,7 +8,7 @@ from .error_body import ErrorBody
 from .error_body_details import ErrorBodyDetails
 from .fax_job import FaxJob
 from .fax_job_page import FaxJobPage
-from .fax_job_status import FaxJobStatus
+from .fax_status import FaxStatus
 from .get_plugin_registry_response_200 import GetPluginRegistryResponse200
 from .health import Health
 from .health_checks import HealthChecks
@@ -27,7 +27,7 @@ __all__ = (
     "ErrorBodyDetails",
     "FaxJob",
     "FaxJobPage",
-    "FaxJobStatus",
+    "FaxStatus",
     "GetPluginRegistryResponse200",
     "Health",
     "HealthChecks",

@@ -9,7 +9,7 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.fax_job_status import FaxJobStatus, check_fax_job_status
+from ..models.fax_status import FaxStatus, check_fax_status
 
 T = TypeVar("T", bound="FaxJob")
 
@@ -24,7 +24,7 @@ class FaxJob:
         id (str):
         pages (int):
         provider_sid (None | str):
-        status (FaxJobStatus):
+        status (FaxStatus): Where a fax is; the v2 values, kept for v2 clients.
         to (str):
         updated_at (str):
     """
@@ -35,7 +35,7 @@ class FaxJob:
     id: str
     pages: int
     provider_sid: None | str
-    status: FaxJobStatus
+    status: FaxStatus
     to: str
     updated_at: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -104,7 +104,7 @@ class FaxJob:
 
         provider_sid = _parse_provider_sid(d.pop("provider_sid"))
 
-        status = check_fax_job_status(d.pop("status"))
+        status = check_fax_status(d.pop("status"))
 
         to = d.pop("to")
 

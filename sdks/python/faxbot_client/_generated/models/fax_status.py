@@ -3,9 +3,9 @@
 # mypy: ignore-errors
 from typing import Literal
 
-FaxJobStatus = Literal["FAILED", "in_progress", "queued", "SUCCESS"]
+FaxStatus = Literal["FAILED", "in_progress", "queued", "SUCCESS"]
 
-FAX_JOB_STATUS_VALUES: set[FaxJobStatus] = {
+FAX_STATUS_VALUES: set[FaxStatus] = {
     "FAILED",
     "in_progress",
     "queued",
@@ -13,9 +13,9 @@ FAX_JOB_STATUS_VALUES: set[FaxJobStatus] = {
 }
 
 
-def check_fax_job_status(value: str) -> FaxJobStatus:
-    if value in FAX_JOB_STATUS_VALUES:
+def check_fax_status(value: str) -> FaxStatus:
+    if value in FAX_STATUS_VALUES:
         return value
     raise TypeError(
-        f"Unexpected value {value!r}. Expected one of {FAX_JOB_STATUS_VALUES!r}"
+        f"Unexpected value {value!r}. Expected one of {FAX_STATUS_VALUES!r}"
     )
