@@ -21,8 +21,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import anyio.to_thread
-
 from faxbot.audit import Action, AuditLog, AuditUnavailable, DocumentDetail, Outcome
 from faxbot.plugins.contract import (
     FaxStatus,
@@ -97,7 +95,7 @@ class Dispatcher:
         """After a restart of the only appliance on this database, hand-overs it left
         unfinished are resolved now instead of when their lease runs out."""
         now = self._clock()
-        for job in await anyio.to_thread.run_sync(self._store.due, float("inf"), 100_000):
+        for job in await asyncio.to_thread(self._store.due, float("inf"), 100_000):
             if job.phase is Phase.HANDING_OVER:
                 await self._advance(job, now)
 
@@ -120,11 +118,11 @@ class Dispatcher:
         """Take charge of the jobs due before the next sweep that are not in hand yet (after a
         restart, or left by another appliance); rows are read only for those."""
         horizon = self._clock() + self._policy.sweep_seconds
-        due = await anyio.to_thread.run_sync(self._store.due_ids, horizon, 10_000)
+        due = await asyncio.to_thread(self._store.due_ids, horizon, 10_000)
         unknown = [i for i in due if i not in self._running and i not in self._timers]
         if not unknown:
             return
-        jobs = await anyio.to_thread.run_sync(self._store.get_many, unknown)
+        jobs = await asyncio.to_thread(self._store.get_many, unknown)
         for job in sorted(jobs, key=lambda j: j.next_action_at):
             self.submit(job)
 

@@ -6,6 +6,7 @@ never both hand the same job over."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import dataclasses
@@ -17,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
-
-import anyio.to_thread
 
 from faxbot.plugins.contract import FaxStatus
 from faxbot.store.database import Database, parameter_marker
@@ -276,9 +275,7 @@ class JobStore:
         )
         if inserted:
             return job, True
-        existing = await anyio.to_thread.run_sync(
-            self.by_idempotency_key, api_key_id, idempotency_key
-        )
+        existing = await asyncio.to_thread(self.by_idempotency_key, api_key_id, idempotency_key)
         if existing is None:  # ON CONFLICT only fires for the idempotency key
             raise RuntimeError(f"job {job_id} was neither inserted nor found")
         return existing, False
