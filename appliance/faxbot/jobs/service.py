@@ -69,16 +69,16 @@ class JobService:
         self, *, to: str | None, upload: Upload | None, key_id: str, idempotency_key: str | None
     ) -> Job:
         """Queue a fax of `upload` to `to`; the document and the job are on disk when this
-        returns. With an idempotency key already used by `key_id`, the earlier job."""
+        returns. With an idempotency key already used by `key_id`, the earlier job.
+
+        The audit log (when on) records the send before anything is stored, so a fax whose
+        send could not be recorded is never queued; a failure after that is recorded too."""
         try:
-            job = await self._send(to, upload, key_id, idempotency_key)
+            return await self._send(to, upload, key_id, idempotency_key)
         except JobError as exc:
             outcome = Outcome.ERROR if isinstance(exc, NotSending) else Outcome.REJECTED
             await self._record(Action.FAX_SEND, outcome, key_id)
             raise
-        detail = SendDetail(pages=job.pages, plugin=job.backend, to=mask_number(job.to))
-        await self._record(Action.FAX_SEND, Outcome.OK, key_id, job.id, detail)
-        return job
 
     async def _send(
         self, to: str | None, upload: Upload | None, key_id: str, idempotency_key: str | None
@@ -94,29 +94,43 @@ class JobService:
                 self._store.by_idempotency_key, key_id, idempotency_key
             )
             if earlier is not None:
-                return _replay(earlier, request_hash)
+                return await self._replayed(earlier, request_hash, key_id)
         document = await self._prepare(upload)
         job_id = secrets.token_hex(16)
         document_key = f"{job_id}.pdf"
-        await self._storage.put(document_key, _chunks(document.content))
-        job, created = await self._store.create(
-            job_id=job_id,
-            to=number,
-            pages=document.pages,
-            backend=self._backend,
-            document_key=document_key,
-            api_key_id=key_id,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-        )
+        detail = SendDetail(pages=document.pages, plugin=self._backend, to=mask_number(number))
+        await self._record(Action.FAX_SEND, Outcome.OK, key_id, job_id, detail)
+        try:
+            await self._storage.put(document_key, _chunks(document.content))
+            job, created = await self._store.create(
+                job_id=job_id,
+                to=number,
+                pages=document.pages,
+                backend=self._backend,
+                document_key=document_key,
+                api_key_id=key_id,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+        except Exception:
+            await self._record(Action.FAX_SEND, Outcome.ERROR, key_id, job_id)
+            raise
         if not created:  # a concurrent request with the same key won the race
             await self._storage.delete(document_key)
-            return _replay(job, request_hash)
+            await self._record(Action.FAX_SEND, Outcome.REJECTED, key_id, job_id)
+            return await self._replayed(job, request_hash, key_id)
         self._dispatcher.submit(job)
         self._log.info(
             "job queued",
             extra={"event": "job_queued", "job_id": job_id, "pages": job.pages, "key_id": key_id},
         )
+        return job
+
+    async def _replayed(self, earlier: Job, request_hash: str, key_id: str) -> Job:
+        """The job an idempotency key already made, answered again (and recorded again)."""
+        job = _replay(earlier, request_hash)
+        detail = SendDetail(pages=job.pages, plugin=job.backend, to=mask_number(job.to))
+        await self._record(Action.FAX_SEND, Outcome.OK, key_id, job.id, detail)
         return job
 
     async def _prepare(self, upload: Upload) -> PreparedDocument:
