@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from faxbot.catalog import load_catalog
-from faxbot.plugins.contract import SLOTS
+from faxbot.plugins.contract import CAPABILITIES, SLOT_PROTOCOLS, SLOTS
 from faxbot.plugins.discovery import manifest_validator
+
+from tests.conftest import REPO
 
 
 def test_slots_and_capabilities_agree() -> None:
@@ -45,3 +49,19 @@ def test_manifest_schema_lists_exactly_the_catalog_capabilities() -> None:
     listed = set(schema["properties"]["capabilities"]["items"]["enum"])
     assert listed == set(load_catalog().capabilities)
     assert set(schema["properties"]["categories"]["items"]["enum"]) == set(SLOTS)
+
+
+def test_every_list_of_slots_is_the_contracts() -> None:
+    """The slot list is the contract's `Slot`; the JSON Schemas, which cannot import it,
+    must name the same slots in the same order."""
+    fragment = json.loads((REPO / "appliance/faxbot/config/fragment.schema.json").read_text())
+    manifest = json.loads((REPO / "appliance/faxbot/plugins/manifest.schema.json").read_text())
+    assert tuple(fragment["properties"]["providers"]["properties"]) == SLOTS
+    assert tuple(manifest["properties"]["categories"]["items"]["enum"]) == SLOTS
+    assert tuple(SLOT_PROTOCOLS) == SLOTS
+
+
+def test_every_catalog_capability_has_its_protocol_method() -> None:
+    assert set(CAPABILITIES) == set(load_catalog().capabilities)
+    for protocol, method in CAPABILITIES.values():
+        assert callable(getattr(protocol, method))

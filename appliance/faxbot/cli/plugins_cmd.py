@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -22,7 +23,7 @@ def list_(ctx: click.Context, fmt: str) -> None:
     """List installed plugins: id, version, slots, capabilities."""
     source = ctx.find_root().obj
     assert isinstance(source, PluginSource)
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     broken = False
     for plugin_id in source.ids():
         try:
@@ -50,8 +51,8 @@ def list_(ctx: click.Context, fmt: str) -> None:
             if "error" in row:
                 click.echo(f"{row['id']}  BROKEN: {row['error']}")
                 continue
-            slots = ",".join(row["slots"])  # type: ignore[arg-type]
-            caps = ",".join(row["capabilities"])  # type: ignore[arg-type]
+            slots = ",".join(row["slots"])
+            caps = ",".join(row["capabilities"])
             click.echo(
                 f"{row['id']:<10} {row['version']:<10} slots={slots:<18} capabilities={caps}"
             )

@@ -14,6 +14,7 @@ from pathlib import Path
 from faxbot.artifact import Artifact, Provider
 from faxbot.kernel.secrets import SecretUnavailable
 from faxbot.plugins.contract import (
+    SLOTS,
     START_FAIL_SECONDS,
     START_WARN_SECONDS,
     Deps,
@@ -158,44 +159,33 @@ class PluginHost:
         )
 
     def providers(self) -> Providers:
-        """Typed handles to what started; StartupError if a plugin does not fill its slot."""
+        """Typed handles to what started. Discovery checked each plugin's methods against the
+        contract, and that it implements its slot's protocol in full."""
+        outbound, inbound, storage, auth = (self._instance(slot) for slot in SLOTS)
 
-        def claims(slot: str, capability: str) -> Plugin | None:
-            running = self.running.get(slot)
-            if running is None or capability not in running.installed.manifest.capabilities:
-                return None
-            return running.instance
+        def claimed(capability: str) -> list[tuple[str, Running]]:
+            return [
+                (slot, r)
+                for slot, r in sorted(self.running.items())
+                if capability in r.installed.manifest.capabilities
+            ]
 
-        outbound, inbound = claims("outbound", "send"), self._instance("inbound")
-        storage, auth = claims("storage", "put"), claims("auth", "validate_token")
-        for slot, instance, protocol in (
-            ("outbound", outbound, OutboundTransport),
-            ("storage", storage, Storage),
-            ("auth", auth, TokenValidator),
-        ):
-            if slot in self.running and not isinstance(instance, protocol):
-                plugin_id = self.running[slot].installed.id
-                raise StartupError(f"plugin {plugin_id!r} does not fill slot {slot!r}")
-        webhooks = {
-            r.installed.id: r.instance
-            for r in self.running.values()
-            if "ingest_webhook" in r.installed.manifest.capabilities
-            and isinstance(r.instance, WebhookReceiver)
-        }
-        health = {
-            slot: r.instance
-            for slot, r in self.running.items()
-            if "health_check" in r.installed.manifest.capabilities
-            and isinstance(r.instance, HealthCheck)
-        }
         return Providers(
             outbound=outbound if isinstance(outbound, OutboundTransport) else None,
             finds_sent=outbound if isinstance(outbound, FindsSent) else None,
             inbound=inbound if isinstance(inbound, InboundTransport) else None,
             storage=storage if isinstance(storage, Storage) else None,
             auth=auth if isinstance(auth, TokenValidator) else None,
-            webhooks=webhooks,
-            health=health,
+            webhooks={
+                r.installed.id: r.instance
+                for _, r in claimed("ingest_webhook")
+                if isinstance(r.instance, WebhookReceiver)
+            },
+            health={
+                slot: r.instance
+                for slot, r in claimed("health_check")
+                if isinstance(r.instance, HealthCheck)
+            },
         )
 
     def _instance(self, slot: str) -> Plugin | None:

@@ -118,11 +118,11 @@ class LocalStorage(Plugin, Storage, HealthCheck):
 
     async def get(self, key: str) -> AsyncIterator[bytes]:
         path = self._path(key)
-        try:
-            handle = await asyncio.to_thread(path.open, "rb")
+        try:  # the first chunk comes with the open: a small document costs one thread hop
+            handle, first = await asyncio.to_thread(_open_and_read, path)
         except FileNotFoundError:
             raise DocumentNotFound(key) from None
-        return _read(handle)
+        return _read(handle, first)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
@@ -139,7 +139,16 @@ def _prepare_folder(root: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-async def _read(handle: IO[bytes]) -> AsyncIterator[bytes]:
+def _open_and_read(path: Path) -> tuple[IO[bytes], bytes]:
+    handle = path.open("rb")
+    return handle, handle.read(CHUNK)
+
+
+async def _read(handle: IO[bytes], first: bytes) -> AsyncIterator[bytes]:
     with handle:
-        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+        chunk = first
+        while chunk:
             yield chunk
+            if len(chunk) < CHUNK:  # a short read is the end of a regular file
+                return
+            chunk = await asyncio.to_thread(handle.read, CHUNK)
