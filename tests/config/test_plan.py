@@ -86,13 +86,13 @@ def test_every_kind_of_change_is_reported(write_config) -> None:
 
 
 def test_repinning_is_reported() -> None:
-    base = {"plugins": {"test": {"version": "0.2.0", "manifest_digest": "x"}}}
+    base = {"plugins": {"test": {"version": "0.1.0", "manifest_digest": "x"}}}
     head = {"plugins": {"test": {"version": "0.2.0", "manifest_digest": "y"}}}
     [change] = diff_artifacts(base, head)
     assert (change.section, change.subject, change.detail) == (
         "plugins",
         "test",
-        "re-pinned 0.2.0 -> 0.2.0",
+        "re-pinned 0.1.0 -> 0.2.0",
     )
 
 
