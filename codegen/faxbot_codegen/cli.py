@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from faxbot_codegen.generate import generate_all, generators
-from faxbot_codegen.outputs import compare, write
+from faxbot_codegen.outputs import RegionError, SourceError, compare, write
 
 
 @click.command()
@@ -29,7 +29,8 @@ from faxbot_codegen.outputs import compare, write
 @click.pass_context
 def codegen(ctx: click.Context, check: bool, root: Path, only: str | None) -> None:
     """Write docs/openapi.json, docs/mcp/tools.json and the SDKs under sdks/ from the route
-    handlers and the capability catalog."""
+    handlers and the capability catalog, and the generated regions of docs/config.md,
+    docs/plugins.md, docs/appliance.md and README.md from the code and config.d."""
     chosen = set(only.split(",")) if only else None
     unknown = (chosen or set()) - set(generators())
     if unknown:
@@ -38,7 +39,11 @@ def codegen(ctx: click.Context, check: bool, root: Path, only: str | None) -> No
             param_hint="--only",
         )
     began = time.perf_counter()
-    outputs = generate_all(chosen)
+    try:
+        outputs = generate_all(chosen, root)
+    except SourceError as exc:
+        click.echo(f"faxbot codegen: {exc}", err=True)
+        ctx.exit(1)
     seconds = time.perf_counter() - began
     if check:
         drift = compare(outputs, root)
@@ -51,12 +56,18 @@ def codegen(ctx: click.Context, check: bool, root: Path, only: str | None) -> No
             click.echo(drift.summary(), err=True)
             ctx.exit(1)
         click.echo(
-            f"faxbot codegen --check: {len(outputs.files)} files up to date ({seconds:.2f} s)"
+            f"faxbot codegen --check: {len(outputs.paths())} files up to date ({seconds:.2f} s)"
         )
         return
-    touched = write(outputs, root)
+    try:
+        touched = write(outputs, root)
+    except RegionError as exc:
+        click.echo(
+            f"faxbot codegen: nothing written; generated regions cannot be placed:\n{exc}", err=True
+        )
+        ctx.exit(1)
     click.echo(
-        f"faxbot codegen: {len(outputs.files)} files, {len(touched)} written ({seconds:.2f} s)"
+        f"faxbot codegen: {len(outputs.paths())} files, {len(touched)} written ({seconds:.2f} s)"
     )
     for path in touched:
         click.echo(f"  {path}")

@@ -1,38 +1,67 @@
-"""Run every generator into one Outputs. A generator is a plain function `(spec, outputs)`
-that adds the files it produces; each lives in its own module and is listed here."""
+"""Run every generator into one Outputs. A generator is a plain function `(sources, outputs)`
+that adds the files and regions it produces; each lives in its own module and is listed here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
-from faxbot_codegen import mcp, node_sdk, python_sdk, spec
+from faxbot_codegen import docs, mcp, node_sdk, python_sdk, spec
 from faxbot_codegen.outputs import Outputs
 
-Generator = Callable[[dict[str, Any], Outputs], None]
+
+@dataclass
+class Sources:
+    """What the generators read: the spec built from the route handlers (once, and only when
+    a generator asks for it) and the repository root, for config.d."""
+
+    root: Path
+
+    @cached_property
+    def spec(self) -> dict[str, Any]:
+        return spec.build_spec()
 
 
-def _spec(built: dict[str, Any], outputs: Outputs) -> None:
-    outputs.add(spec.PATH, spec.render(built))
+Generator = Callable[[Sources, Outputs], None]
 
 
-def _mcp(built: dict[str, Any], outputs: Outputs) -> None:
-    outputs.add(mcp.PATH, mcp.render(mcp.build_manifest(built)))
+def _spec(sources: Sources, outputs: Outputs) -> None:
+    outputs.add(spec.PATH, spec.render(sources.spec))
+
+
+def _mcp(sources: Sources, outputs: Outputs) -> None:
+    outputs.add(mcp.PATH, mcp.render(mcp.build_manifest(sources.spec)))
+
+
+def _python(sources: Sources, outputs: Outputs) -> None:
+    python_sdk.generate(sources.spec, outputs)
+
+
+def _node(sources: Sources, outputs: Outputs) -> None:
+    node_sdk.generate(sources.spec, outputs)
+
+
+def _docs(sources: Sources, outputs: Outputs) -> None:
+    docs.generate(sources.root, outputs)
 
 
 def generators() -> dict[str, Generator]:
     return {
         "openapi": _spec,
         "mcp": _mcp,
-        "python": python_sdk.generate,
-        "node": node_sdk.generate,
+        "python": _python,
+        "node": _node,
+        "docs": _docs,
     }
 
 
-def generate_all(only: set[str] | None = None) -> Outputs:
-    built = spec.build_spec()
+def generate_all(only: set[str] | None = None, root: Path = Path()) -> Outputs:
+    sources = Sources(root)
     outputs = Outputs()
     for name, generator in generators().items():
         if only is None or name in only:
-            generator(built, outputs)
+            generator(sources, outputs)
     return outputs

@@ -11,6 +11,7 @@ from typing import Any
 from faxbot.artifact import ARTIFACT_VERSION, appliance_secret_model, seal
 from faxbot.catalog import load_catalog
 from faxbot.config import rules
+from faxbot.config.codes import SCHEMA_PREFIX, Code
 from faxbot.config.diagnostics import Diagnostic, Mark, has_errors, sort_diagnostics
 from faxbot.config.fragments import Fragment, load_fragments
 from faxbot.config.merge import Merged, merge_fragments
@@ -123,8 +124,8 @@ def _without_follow_ups(
     return [
         d
         for d in diagnostics
-        if not (unreadable and d.code == "missing-key")
-        and not (d.path in reported and d.code.startswith("schema-"))
+        if not (unreadable and d.code is Code.MISSING_KEY)
+        and not (d.path in reported and d.code.startswith(SCHEMA_PREFIX))
     ]
 
 

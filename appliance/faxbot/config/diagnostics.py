@@ -6,14 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 
+from faxbot.config.codes import Code, SchemaCode, Severity
 from faxbot.kernel.keypath import KeyPath, format_path
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
 
 
 @dataclass(frozen=True, order=True)
@@ -30,22 +25,16 @@ class Mark:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    code: str  # stable, documented in docs/config.md, e.g. "unknown-key"
+    code: Code | SchemaCode  # stable; the table in codes.py, generated into docs/config.md
     message: str  # never contains a secret value
     file: str | None = None
     line: int | None = None
     column: int | None = None
     path: str | None = None  # formatted key path
-    severity: Severity = Severity.ERROR
 
     @classmethod
     def at(
-        cls,
-        mark: Mark | None,
-        path: KeyPath | None,
-        code: str,
-        message: str,
-        severity: Severity = Severity.ERROR,
+        cls, mark: Mark | None, path: KeyPath | None, code: Code | SchemaCode, message: str
     ) -> Diagnostic:
         return cls(
             code=code,
@@ -54,8 +43,12 @@ class Diagnostic:
             line=mark.line if mark else None,
             column=mark.column if mark else None,
             path=format_path(path) if path is not None else None,
-            severity=severity,
         )
+
+    @property
+    def severity(self) -> Severity:
+        """A code's severity is the table's: `ignored-file` is always a warning."""
+        return self.code.severity if isinstance(self.code, Code) else Severity.ERROR
 
     @property
     def is_error(self) -> bool:
@@ -115,6 +108,7 @@ def render_json(items: Sequence[Diagnostic], **extra: object) -> str:
 
 def _as_json(d: Diagnostic) -> dict[str, object]:
     data = asdict(d)
+    data["code"] = str(d.code)
     data["severity"] = str(d.severity)
     return data
 

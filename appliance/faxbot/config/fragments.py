@@ -17,7 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from faxbot.config.diagnostics import Diagnostic, Mark, Severity
+from faxbot.config.codes import Code
+from faxbot.config.diagnostics import Diagnostic, Mark
 from faxbot.kernel.keypath import KeyPath, format_path
 
 SUFFIX = ".yaml"
@@ -53,7 +54,7 @@ def list_fragments(config_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     if not config_dir.is_dir():
         what = "does not exist" if not config_dir.exists() else "is not a directory"
-        return [], [Diagnostic(code="no-config-dir", message=f"{what}", file=str(config_dir))]
+        return [], [Diagnostic(code=Code.NO_CONFIG_DIR, message=f"{what}", file=str(config_dir))]
     names: list[str] = []
     with os.scandir(config_dir) as entries:
         for entry in entries:
@@ -64,17 +65,16 @@ def list_fragments(config_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
             else:
                 diagnostics.append(
                     Diagnostic(
-                        code="ignored-file",
+                        code=Code.IGNORED_FILE,
                         message=f"ignored: only *{SUFFIX} files are fragments",
                         file=display_name(config_dir / entry.name),
-                        severity=Severity.WARNING,
                     )
                 )
     names.sort()
     if not names:
         diagnostics.append(
             Diagnostic(
-                code="no-fragments",
+                code=Code.NO_FRAGMENTS,
                 message=f"no *{SUFFIX} fragments found",
                 file=display_name(config_dir),
             )
@@ -94,7 +94,7 @@ class _Builder:
     def mark(self, node: Node) -> Mark:
         return Mark(self.fragment.display, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def error(self, node: Node, path: KeyPath, code: str, message: str) -> None:
+    def error(self, node: Node, path: KeyPath, code: Code, message: str) -> None:
         self.diagnostics.append(Diagnostic.at(self.mark(node), path, code, message))
 
     def build(self, node: Node, path: KeyPath) -> Any:
@@ -103,7 +103,10 @@ class _Builder:
             raise _TooLarge(node)
         if isinstance(node, MappingNode | SequenceNode) and node.tag not in _COLLECTION_TAGS:
             self.error(
-                node, path, "yaml-tag", f"unsupported YAML tag {_short(node.tag)}; use plain values"
+                node,
+                path,
+                Code.YAML_TAG,
+                f"unsupported YAML tag {_short(node.tag)}; use plain values",
             )
             self.fragment.reported.add(path)
             return None
@@ -125,13 +128,13 @@ class _Builder:
                 self.error(
                     key_node,
                     path,
-                    "yaml-merge-key",
+                    Code.YAML_MERGE_KEY,
                     "YAML merge keys (<<) are not supported; "
                     "split shared values into their own fragment instead",
                 )
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag == _TAG + "null":
-                self.error(key_node, path, "yaml-key", "keys must be plain strings")
+                self.error(key_node, path, Code.YAML_KEY, "keys must be plain strings")
                 continue
             key = str(key_node.value)
             child = (*path, key)
@@ -139,7 +142,7 @@ class _Builder:
                 self.error(
                     key_node,
                     child,
-                    "duplicate-key",
+                    Code.DUPLICATE_KEY,
                     f"duplicate key {key!r} (first set on line {first_line[key]}); "
                     "a key may appear once per mapping",
                 )
@@ -169,11 +172,13 @@ class _Builder:
         if tag == _TAG + "float":
             value = self.constructor.construct_yaml_float(node)
             if not math.isfinite(value):
-                self.error(node, path, "yaml-value", "numbers must be finite (no .inf or .nan)")
+                self.error(node, path, Code.YAML_VALUE, "numbers must be finite (no .inf or .nan)")
                 self.fragment.reported.add(path)
                 return None
             return value
-        self.error(node, path, "yaml-tag", f"unsupported YAML tag {_short(tag)}; use plain values")
+        self.error(
+            node, path, Code.YAML_TAG, f"unsupported YAML tag {_short(tag)}; use plain values"
+        )
         self.fragment.reported.add(path)
         return None
 
@@ -199,7 +204,10 @@ def _utf8_error(path: Path, raw: bytes, exc: UnicodeDecodeError, display: str) -
     line_start = before.rfind(b"\n") + 1
     column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
     return Diagnostic.at(
-        Mark(display, line, column), None, "encoding", "not valid UTF-8 (fragments are UTF-8 text)"
+        Mark(display, line, column),
+        None,
+        Code.ENCODING,
+        "not valid UTF-8 (fragments are UTF-8 text)",
     )
 
 
@@ -210,7 +218,7 @@ def parse_fragment(path: Path, source: str, yaml: YAML) -> tuple[Fragment, list[
         raw = path.read_bytes()
     except OSError as exc:
         return fragment, [
-            Diagnostic(code="io", message=f"cannot read: {exc.strerror}", file=display)
+            Diagnostic(code=Code.IO, message=f"cannot read: {exc.strerror}", file=display)
         ]
     try:
         text = raw.decode("utf-8")
@@ -225,7 +233,7 @@ def parse_fragment(path: Path, source: str, yaml: YAML) -> tuple[Fragment, list[
     except YAMLError as exc:  # unmarked: rare, keep the class name only
         fragment.failed = True
         message = f"YAML syntax: {type(exc).__name__}"
-        return fragment, [Diagnostic(code="yaml-syntax", message=message, file=display)]
+        return fragment, [Diagnostic(code=Code.YAML_SYNTAX, message=message, file=display)]
     documents = [d for d in documents if d is not None]
     if not documents:
         return fragment, []  # an empty fragment (only comments) is allowed
@@ -234,12 +242,14 @@ def parse_fragment(path: Path, source: str, yaml: YAML) -> tuple[Fragment, list[
         second = documents[1]
         mark = Mark(display, second.start_mark.line + 1, second.start_mark.column + 1)
         message = "a fragment holds one YAML document; put the next one in its own file"
-        return fragment, [Diagnostic.at(mark, None, "yaml-documents", message)]
+        return fragment, [Diagnostic.at(mark, None, Code.YAML_DOCUMENTS, message)]
     root = documents[0]
     builder = _Builder(fragment, yaml)
     if not isinstance(root, MappingNode):
         fragment.failed = True
-        builder.error(root, (), "fragment-shape", "a fragment must be a mapping of top-level keys")
+        builder.error(
+            root, (), Code.FRAGMENT_SHAPE, "a fragment must be a mapping of top-level keys"
+        )
         return fragment, builder.diagnostics
     try:
         fragment.data = builder.mapping(root, ())
@@ -250,7 +260,7 @@ def parse_fragment(path: Path, source: str, yaml: YAML) -> tuple[Fragment, list[
             Diagnostic.at(
                 builder.mark(exc.node),
                 None,
-                "yaml-too-large",
+                Code.YAML_TOO_LARGE,
                 f"too deeply nested or too many nodes (limits: depth {MAX_DEPTH}, "
                 f"{MAX_NODES} nodes); is an alias repeating a large mapping?",
             )
@@ -269,7 +279,7 @@ def _syntax_error(exc: MarkedYAMLError, display: str) -> Diagnostic:
             f" ({exc.context} started at line {started.line + 1}, column {started.column + 1})"
         )
     where = Mark(display, mark.line + 1, mark.column + 1) if mark else None
-    return Diagnostic.at(where, None, "yaml-syntax", f"YAML syntax: {problem}{context}")
+    return Diagnostic.at(where, None, Code.YAML_SYNTAX, f"YAML syntax: {problem}{context}")
 
 
 def new_yaml() -> YAML:

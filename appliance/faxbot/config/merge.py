@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from faxbot.config.diagnostics import Diagnostic, Mark, Severity
+from faxbot.config.codes import Code
+from faxbot.config.diagnostics import Diagnostic, Mark
 from faxbot.config.fragments import Fragment
 from faxbot.kernel.keypath import KeyPath, format_path, leaves, walk
 
@@ -100,7 +101,7 @@ class _Merger:
                     Diagnostic.at(
                         here,
                         child,
-                        "merge-conflict",
+                        Code.MERGE_CONFLICT,
                         f"{kind(value)} here, but {before} set {kind(old)}; a later fragment "
                         "may replace a value only with one of the same kind",
                     )
@@ -111,10 +112,9 @@ class _Merger:
                     Diagnostic.at(
                         here,
                         child,
-                        "list-replaced",
+                        Code.LIST_REPLACED,
                         f"replaces the list set at {before} (lists are replaced whole, not "
                         "appended; keep the full list in one fragment)",
-                        Severity.WARNING,
                     )
                 )
             for stale in subtree_paths(old, child):

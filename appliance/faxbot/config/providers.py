@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from faxbot.config.codes import Code
 from faxbot.config.diagnostics import Diagnostic
 from faxbot.config.merge import Merged
 from faxbot.config.structure import Locator, apply_defaults, did_you_mean, validate
@@ -74,7 +75,7 @@ def check_providers(
                 Diagnostic.at(
                     at_plugin,
                     (*base, "plugin"),
-                    "plugin-not-installed" if exc.missing else "plugin-broken",
+                    Code.PLUGIN_NOT_INSTALLED if exc.missing else Code.PLUGIN_BROKEN,
                     message,
                 )
             )
@@ -86,7 +87,7 @@ def check_providers(
                 Diagnostic.at(
                     at_plugin,
                     (*base, "plugin"),
-                    "plugin-slot",
+                    Code.PLUGIN_SLOT,
                     f"plugin {plugin_id!r} cannot fill slot {slot!r} "
                     f"(its categories: {', '.join(manifest.categories)})",
                 )
@@ -98,7 +99,7 @@ def check_providers(
                 Diagnostic.at(
                     merged.mark((*base, "version")),
                     (*base, "version"),
-                    "pin-mismatch",
+                    Code.PIN_MISMATCH,
                     f"pinned to {version} but {dist} {plugin.version} is installed; "
                     f"pin {plugin.version} or install {dist}=={version}",
                 )
@@ -110,7 +111,7 @@ def check_providers(
                     Diagnostic.at(
                         merged.mark((*base, "version")),
                         (*base, "version"),
-                        "pin-conflict",
+                        Code.PIN_CONFLICT,
                         f"plugin {plugin_id!r} is pinned to {version} here but to "
                         f"{other_version} in providers.{other_path[1]}; one install, one version",
                     )
@@ -157,7 +158,7 @@ def _check_settings(
                 Diagnostic.at(
                     merged.mark(path),
                     path,
-                    "secret-literal",
+                    Code.SECRET_LITERAL,
                     "secret setting holds a literal value; use a reference such as "
                     "${env:NAME} or ${file:/run/secrets/NAME} (the value was not printed)",
                 )
@@ -167,7 +168,7 @@ def _check_settings(
             parse_reference(value)
         except ReferenceError_ as exc:
             result.diagnostics.append(
-                Diagnostic.at(merged.mark(path), path, "secret-reference", str(exc))
+                Diagnostic.at(merged.mark(path), path, Code.SECRET_REFERENCE, str(exc))
             )
     for path, text in _strings(settings, prefix):
         if looks_like_reference(text) and not is_secret(path):
@@ -175,7 +176,7 @@ def _check_settings(
                 Diagnostic.at(
                     merged.mark(path),
                     path,
-                    "reference-not-secret",
+                    Code.REFERENCE_NOT_SECRET,
                     "references are only for settings the plugin marks secret; "
                     "write this value in config.d",
                 )
@@ -196,7 +197,7 @@ def _check_settings(
     for problem in problems:
         path = (*prefix, *problem.path)
         result.diagnostics.append(
-            Diagnostic.at(merged.mark(path), path, "plugin-setting", problem.message)
+            Diagnostic.at(merged.mark(path), path, Code.PLUGIN_SETTING, problem.message)
         )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from faxbot.catalog import load_catalog
+from faxbot.config.codes import Code
 from faxbot.config.diagnostics import Diagnostic
 from faxbot.config.merge import Merged
 from faxbot.config.structure import did_you_mean
@@ -54,7 +55,7 @@ def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic
             yield Diagnostic.at(
                 merged.mark(at),
                 at,
-                "secret-literal",
+                Code.SECRET_LITERAL,
                 "must be a secret reference such as ${env:FAXBOT_STORAGE_KEY} "
                 "(the value was not printed)",
             )
@@ -69,7 +70,7 @@ def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic
             yield Diagnostic.at(
                 merged.mark(path),
                 path,
-                "secret-literal",
+                Code.SECRET_LITERAL,
                 "a database URL with a password must be a secret reference such as "
                 "${env:FAXBOT_DATABASE_URL} (the value was not printed)",
             )
@@ -77,7 +78,7 @@ def check_appliance(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic
             yield Diagnostic.at(
                 merged.mark(path),
                 path,
-                "database-url",
+                Code.DATABASE_URL,
                 "must start with sqlite:///, postgresql:// or postgres://",
             )
 
@@ -94,14 +95,14 @@ def check_plain_values(
             yield Diagnostic.at(
                 merged.mark(path),
                 path,
-                "reference-not-secret",
+                Code.REFERENCE_NOT_SECRET,
                 "references are only for secrets; write this value in config.d",
             )
         elif path == ("appliance", "public_url") and _has_userinfo(value):
             yield Diagnostic.at(
                 merged.mark(path),
                 path,
-                "secret-literal",
+                Code.SECRET_LITERAL,
                 "must not contain credentials (user:password@); the value was not printed",
             )
 
@@ -122,13 +123,13 @@ def _reference_problem(text: str, path: KeyPath, merged: Merged) -> Iterator[Dia
     try:
         parse_reference(text)
     except ReferenceError_ as exc:
-        yield Diagnostic.at(merged.mark(path), path, "secret-reference", str(exc))
+        yield Diagnostic.at(merged.mark(path), path, Code.SECRET_REFERENCE, str(exc))
 
 
 def check_profile(
     data: dict[str, Any], merged: Merged, plugins: Mapping[str, InstalledPlugin]
 ) -> Iterator[Diagnostic]:
-    if data.get("profile") != "hipaa":
+    if data.get("profile") != Code.HIPAA:
         return
     for slot, plugin in sorted(plugins.items()):
         if plugin.manifest.plaintext:
@@ -136,7 +137,7 @@ def check_profile(
             yield Diagnostic.at(
                 merged.mark(path),
                 path,
-                "hipaa",
+                Code.HIPAA,
                 f"plugin {plugin.id!r} talks to its backend without encryption; the hipaa "
                 "profile forbids plaintext transports",
             )
@@ -146,13 +147,15 @@ def check_profile(
     public_url = appliance.get("public_url")
     if isinstance(public_url, str) and not public_url.startswith("https://"):
         path = ("appliance", "public_url")
-        yield Diagnostic.at(merged.mark(path), path, "hipaa", "the hipaa profile requires https://")
+        yield Diagnostic.at(
+            merged.mark(path), path, Code.HIPAA, "the hipaa profile requires https://"
+        )
     if appliance.get("audit_log") is not True:
         path = ("appliance", "audit_log")
         yield Diagnostic.at(
             merged.value_marks.get(path) or where,
             path,
-            "hipaa",
+            Code.HIPAA,
             "the hipaa profile requires audit_log: true",
         )
     if not appliance.get("storage_encryption_key"):
@@ -160,7 +163,7 @@ def check_profile(
         yield Diagnostic.at(
             merged.value_marks.get(path) or where,
             path,
-            "hipaa",
+            Code.HIPAA,
             "the hipaa profile requires storage encryption: set a secret reference "
             "such as ${env:FAXBOT_STORAGE_KEY}",
         )
@@ -178,7 +181,7 @@ def _plaintext_urls(value: Any, path: KeyPath, merged: Merged) -> Iterator[Diagn
         yield Diagnostic.at(
             merged.mark(path),
             path,
-            "hipaa",
+            Code.HIPAA,
             f"the hipaa profile forbids plaintext transports ({scheme}://); use https or wss",
         )
     elif isinstance(value, dict):
@@ -207,7 +210,7 @@ def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]
                 yield Diagnostic.at(
                     merged.mark((*base, "id")),
                     (*base, "id"),
-                    "api-key-duplicate",
+                    Code.API_KEY_DUPLICATE,
                     f"duplicate API key id {key_id!r} (first at {first})",
                 )
             ids.setdefault(key_id, index)
@@ -217,7 +220,7 @@ def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]
                 yield Diagnostic.at(
                     merged.mark((*base, "sha256")),
                     (*base, "sha256"),
-                    "api-key-duplicate",
+                    Code.API_KEY_DUPLICATE,
                     f"same sha256 as api_keys[{hashes[digest]}]; every key needs its own token",
                 )
             hashes.setdefault(digest, index)
@@ -228,13 +231,16 @@ def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]
                 if isinstance(scope, str) and scope not in scopes:
                     hint = did_you_mean(scope, scopes) or f"; known scopes: {', '.join(scopes)}"
                     yield Diagnostic.at(
-                        merged.mark(path), path, "api-key-scope", f"unknown scope {scope!r}{hint}"
+                        merged.mark(path),
+                        path,
+                        Code.API_KEY_SCOPE,
+                        f"unknown scope {scope!r}{hint}",
                     )
         expires = key.get("expires")
         problem = expiry_problem(expires) if isinstance(expires, str) else None
         if problem is not None:
             path = (*base, "expires")
-            yield Diagnostic.at(merged.mark(path), path, "api-key-expires", problem)
+            yield Diagnostic.at(merged.mark(path), path, Code.API_KEY_EXPIRES, problem)
 
 
 DEV_NOTICE = (

@@ -17,6 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from faxbot.config.codes import Code, schema_code
 from faxbot.config.diagnostics import Diagnostic, Mark
 from faxbot.kernel.keypath import KeyPath
 
@@ -134,7 +135,7 @@ def _describe(error: ValidationError, path: KeyPath, locate: Locator) -> Iterato
             )
             child = (*path, key)
             yield Diagnostic.at(
-                locate.key_mark(child), child, "unknown-key", f"unknown key {key!r}{hint}"
+                locate.key_mark(child), child, Code.UNKNOWN_KEY, f"unknown key {key!r}{hint}"
             )
         return
     if kind == "required" and isinstance(value, dict):
@@ -142,7 +143,7 @@ def _describe(error: ValidationError, path: KeyPath, locate: Locator) -> Iterato
         for name in required:
             if name not in value:
                 yield Diagnostic.at(
-                    locate.key_mark(path), path, "missing-key", f"missing required key {name!r}"
+                    locate.key_mark(path), path, Code.MISSING_KEY, f"missing required key {name!r}"
                 )
         return
     if kind in ("anyOf", "oneOf") and error.context:
@@ -151,7 +152,7 @@ def _describe(error: ValidationError, path: KeyPath, locate: Locator) -> Iterato
         return
 
     message = _message(error, secret, got)
-    yield Diagnostic.at(locate.value_mark(path), path, f"schema-{kind}", message)
+    yield Diagnostic.at(locate.value_mark(path), path, schema_code(str(kind)), message)
 
 
 def _message(error: ValidationError, secret: bool, got: str) -> str:
