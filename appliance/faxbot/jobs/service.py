@@ -36,6 +36,14 @@ CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True)
+class Uploads:
+    """Where a large upload waits on disk while it arrives, and how large a document may be."""
+
+    folder: Path
+    max_bytes: int
+
+
+@dataclass(frozen=True)
 class Upload:
     """A document as the client sent it: in memory, or spilled to a file, with its digest."""
 
@@ -52,6 +60,7 @@ class JobService:
         dispatcher: Dispatcher,
         *,
         backend: str,
+        uploads: Uploads,
         max_pages: int,
         logger: logging.Logger,
         audit: AuditLog | None = None,
@@ -61,6 +70,7 @@ class JobService:
         self._storage = storage
         self._dispatcher = dispatcher
         self._backend = backend
+        self.uploads = uploads
         self._max_pages = max_pages
         self._log = logger
         self._finished: OrderedDict[str, Job] = OrderedDict()

@@ -29,7 +29,7 @@ from faxbot.server.routes import fax, handlers, plugins, system
 
 MULTIPART_SLACK = 64 * 1024  # form overhead allowed beyond the document limit
 # What route handlers may ask for by parameter name (Litestar's dependency injection).
-DEPENDENCIES = ("jobs", "incoming", "plugins", "artifact", "appliance", "audit")
+DEPENDENCIES = ("jobs", "plugins", "artifact", "appliance", "audit")
 
 
 def route_handlers(operations: Iterable[str] | None = None) -> list[HTTPRouteHandler]:
@@ -84,7 +84,6 @@ def create_app(
 
     dependencies = {
         "jobs": Provide(lambda: appliance.jobs, sync_to_thread=False),  # 503 until started
-        "incoming": provide(appliance.incoming),
         "plugins": provide(views),
         "artifact": provide(artifact),
         "appliance": provide(appliance),

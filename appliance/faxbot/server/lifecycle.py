@@ -21,14 +21,12 @@ from litestar import Litestar
 from faxbot.artifact import Artifact
 from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDetail
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
-from faxbot.encryption import EncryptedStorage, InvalidKeyError, KeyRing, parse_key
 from faxbot.jobs.errors import NotSending
-from faxbot.jobs.service import JobService
+from faxbot.jobs.service import JobService, Uploads
 from faxbot.kernel.secrets import SecretUnavailable
-from faxbot.plugins.contract import StoredDocument
+from faxbot.plugins.contract import Storage, StoredDocument
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
-from faxbot.server.uploads import Incoming
 from faxbot.store.database import (
     Database,
     DatabaseUrlError,
@@ -65,7 +63,7 @@ class Appliance:
         self._secrets = artifact.secrets()
         settings = artifact.appliance
         self.data_dir = (workdir / settings.data_dir).resolve()
-        self.incoming = Incoming(self.data_dir / "incoming", settings.limits.upload_max_bytes)
+        self.uploads = Uploads(self.data_dir / "incoming", settings.limits.upload_max_bytes)
         self.policy = DispatchPolicy(
             max_attempts=settings.limits.max_attempts,
             send_timeout_seconds=float(settings.limits.send_timeout_seconds),
@@ -180,6 +178,7 @@ class Appliance:
             providers.storage,
             dispatcher,
             backend=outbound.plugin,
+            uploads=self.uploads,
             max_pages=self.artifact.appliance.limits.max_pages,
             logger=self.log,
             audit=self.audit,
@@ -236,10 +235,13 @@ class Appliance:
     async def _encrypted(self, providers: Providers) -> Providers:
         """`providers` with storage encrypted at rest when a key is configured, after a probe
         document went through the encrypted storage and came back intact."""
-        keys = self._key_ring()
-        if keys is None or providers.storage is None:
+        if self.artifact.appliance.storage_encryption_key is None:
+            if self.artifact.profile == "hipaa":
+                raise StartupError("the hipaa profile requires appliance.storage_encryption_key")
             return providers
-        storage = EncryptedStorage(providers.storage, keys)
+        if providers.storage is None:
+            return providers
+        storage, key_id = self._encrypting(providers.storage)
         probe = secrets.token_bytes(64)
         try:
             await storage.put(PROBE_KEY, _one(probe))
@@ -254,16 +256,16 @@ class Appliance:
             raise StartupError("storage encryption: a probe document did not read back intact")
         self.log.info(
             "storage encrypted at rest",
-            extra={"event": "storage_encrypted", "key_id": keys.current_id},
+            extra={"event": "storage_encrypted", "key_id": key_id},
         )
         return replace(providers, storage=storage)
 
-    def _key_ring(self) -> KeyRing | None:
+    def _encrypting(self, storage: Storage) -> tuple[Storage, str]:
+        """`storage` behind encryption with the configured keys, and the current key's id."""
+        # Imported here: cryptography costs ~7 MB of memory where encryption is off.
+        from faxbot.encryption import EncryptedStorage, InvalidKeyError, KeyRing, parse_key
+
         current = self._resolved("storage_encryption_key")
-        if current is None:
-            if self.artifact.profile == "hipaa":
-                raise StartupError("the hipaa profile requires appliance.storage_encryption_key")
-            return None
         previous = self._resolved("storage_encryption_previous_keys")
         where = "appliance.storage_encryption_key"
         try:
@@ -273,11 +275,12 @@ class Appliance:
                 keys.append(parse_key(text))
         except InvalidKeyError as exc:
             raise StartupError(f"{where}: {exc}") from None
-        return KeyRing(keys[0], keys[1:])
+        ring = KeyRing(keys[0], keys[1:])
+        return EncryptedStorage(storage, ring), ring.current_id
 
     def _prepare_dirs(self) -> None:
-        self.incoming.folder.mkdir(parents=True, exist_ok=True)
-        for leftover in self.incoming.folder.iterdir():  # uploads cut short by a crash
+        self.uploads.folder.mkdir(parents=True, exist_ok=True)
+        for leftover in self.uploads.folder.iterdir():  # uploads cut short by a crash
             leftover.unlink(missing_ok=True)
 
     def _resolved(self, name: str) -> Any:

@@ -15,7 +15,7 @@ from typing import IO, Any
 from litestar import Request
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
-from faxbot.jobs.service import Upload
+from faxbot.jobs.service import Upload, Uploads
 from faxbot.server.errors import ApiError
 from faxbot.server.headers import raw_header
 
@@ -23,14 +23,6 @@ MAX_FIELD_BYTES = 1024  # `to` and any other small field
 MAX_PARTS = 8
 SPOOL_BYTES = 1024 * 1024  # documents up to this size are kept in memory
 DOCUMENT_FIELD = "file"
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """Where uploads are spilled, and how large a document may be."""
-
-    folder: Path
-    max_bytes: int
 
 
 @dataclass
@@ -95,7 +87,7 @@ class _Document:
             self.spill_to.unlink(missing_ok=True)
 
 
-async def receive_fax_form(request: Request[Any, Any, Any], incoming: Incoming) -> FaxForm:
+async def receive_fax_form(request: Request[Any, Any, Any], incoming: Uploads) -> FaxForm:
     """Read the form; the caller deletes the upload's file when it was spilled to one."""
     parser = PushMultipartParser(_boundary(request), max_segment_count=MAX_PARTS)
     form = FaxForm()

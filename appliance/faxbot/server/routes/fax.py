@@ -18,7 +18,7 @@ from faxbot.server.headers import raw_header
 from faxbot.server.models import FaxJob, FaxJobPage
 from faxbot.server.openapi import SendFaxOperation, errors
 from faxbot.server.routes import Operation, operation
-from faxbot.server.uploads import Incoming, receive_fax_form
+from faxbot.server.uploads import receive_fax_form
 from faxbot.store.jobs import Job
 
 IDEMPOTENCY_HEADER = b"idempotency-key"
@@ -75,11 +75,10 @@ def idempotency_key_of(request: Request[Any, Any, Any]) -> str | None:
 async def send_fax(
     request: Request[Any, Any, Any],
     jobs: NamedDependency[JobService],
-    incoming: NamedDependency[Incoming],
 ) -> FaxJob:
     key = api_key_of(request)
     idempotency_key = idempotency_key_of(request)
-    form = await receive_fax_form(request, incoming)
+    form = await receive_fax_form(request, jobs.uploads)
     try:
         job = await jobs.send(
             to=form.fields.get("to"),
