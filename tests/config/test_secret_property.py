@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 from faxbot.artifact import Artifact, artifact_bytes

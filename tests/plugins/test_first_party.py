@@ -49,7 +49,8 @@ def test_test_transport_succeeds_after_the_delay_and_fails_listed_numbers(tmp_pa
 
     async def scenario() -> None:
         await transport.start(
-            {"delay_seconds": 2, "fail_numbers": ["+15550000000"]}, deps(tmp_path)
+            {"delay_seconds": 2, "fail_numbers": ["+15550000000"], "read_documents": True},
+            deps(tmp_path),
         )
         storage = LocalStorage()
         await storage.start({"directory": "documents", "fsync": False}, deps(tmp_path))
@@ -64,7 +65,8 @@ def test_test_transport_succeeds_after_the_delay_and_fails_listed_numbers(tmp_pa
         now[0] += 2.5
         # a new instance (an appliance restart) answers the same: the sid carries the state
         restarted = TestTransport(clock=lambda: now[0])
-        await restarted.start({"delay_seconds": 2, "fail_numbers": []}, deps(tmp_path))
+        settings = {"delay_seconds": 2, "fail_numbers": [], "read_documents": False}
+        await restarted.start(settings, deps(tmp_path))
         assert (await restarted.get_status(good.provider_sid)).status is FaxStatus.SUCCESS
         failed = await restarted.get_status(bad.provider_sid)
         assert (failed.status, failed.error) == (FaxStatus.FAILED, FAILED_MESSAGE)

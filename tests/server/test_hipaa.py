@@ -23,6 +23,7 @@ from faxbot_plugin_local import LocalStorage
 from tests.server.conftest import FAXBOT, Appliance, build, ledger, one_page_pdf
 
 HIPAA = (
+    "      read_documents: true\n"  # the test transport records the digest of what it took
     "profile: hipaa\n"
     "appliance:\n"
     "  public_url: https://fax.example.test\n"
