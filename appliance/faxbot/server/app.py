@@ -83,7 +83,9 @@ def create_app(
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     dependencies = {
-        "jobs": Provide(lambda: appliance.jobs, sync_to_thread=False),  # 503 until started
+        # Cached once it exists (the lifespan made it before the first request); before
+        # that, or with no outbound transport, asking for it answers 503.
+        "jobs": Provide(lambda: appliance.jobs, use_cache=True, sync_to_thread=False),
         "plugins": provide(views),
         "artifact": provide(artifact),
         "appliance": provide(appliance),
