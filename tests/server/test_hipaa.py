@@ -66,14 +66,19 @@ def send_one(appliance: Appliance) -> str:
     return job_id
 
 
-def test_documents_are_encrypted_at_rest_and_sent_intact(tmp_path: Path) -> None:
-    key = new_key()
+def one_sent_under_hipaa(tmp_path: Path, key: str) -> tuple[Appliance, str]:
+    """A hipaa appliance that sent one fax and stopped, and the job's id."""
     appliance = build(tmp_path, extra=HIPAA)
     appliance.start(env={"FAXBOT_STORAGE_KEY": key})
     try:
-        job_id = send_one(appliance)
+        return appliance, send_one(appliance)
     finally:
         appliance.stop()
+
+
+def test_documents_are_encrypted_at_rest_and_sent_intact(tmp_path: Path) -> None:
+    key = new_key()
+    appliance, job_id = one_sent_under_hipaa(tmp_path, key)
     stored = (appliance.data_dir / "documents" / f"{job_id}.pdf").read_bytes()
     assert b"%PDF" not in stored and MARKER not in stored
     [sent] = [e for e in ledger(appliance.data_dir) if e["job_id"] == job_id]
@@ -85,12 +90,7 @@ def test_documents_are_encrypted_at_rest_and_sent_intact(tmp_path: Path) -> None
 
 def test_a_tampered_document_is_refused(tmp_path: Path) -> None:
     key = new_key()
-    appliance = build(tmp_path, extra=HIPAA)
-    appliance.start(env={"FAXBOT_STORAGE_KEY": key})
-    try:
-        job_id = send_one(appliance)
-    finally:
-        appliance.stop()
+    appliance, job_id = one_sent_under_hipaa(tmp_path, key)
     path = appliance.data_dir / "documents" / f"{job_id}.pdf"
     damaged = bytearray(path.read_bytes())
     damaged[len(damaged) // 2] ^= 0x01
