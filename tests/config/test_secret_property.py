@@ -122,8 +122,9 @@ def outputs(folder: Path, source: PluginSource) -> Iterator[str]:
         yield plan.render_json(changes, "t")
     typed = msgspec.convert(result.artifact, Artifact)
     installed = {"prop": source.load("prop"), "local": source.load("local")}
-    body = PluginViews(typed, installed, None).config("prop")
-    yield msgspec.json.encode(body).decode()
+    body = msgspec.json.encode(PluginViews(typed, installed, None).config("prop")).decode()
+    assert "${env:" not in body  # a secret setting shows as masked, not even its reference
+    yield body
 
 
 @settings(
