@@ -14,6 +14,8 @@ from faxbot.plugins.contract import (
     SendReceipt,
     SettingProblem,
     StatusUpdate,
+    TokenGrant,
+    TokenValidator,
     manifest_from,
 )
 from faxbot.plugins.discovery import GROUP, PluginSource
@@ -101,6 +103,23 @@ class WrongSignatures(Plugin):
         raise NotImplementedError
 
 
+class FakeAuth(Plugin, TokenValidator):
+    """An identity provider that knows one token: `sso-token`, a reader named sso-user."""
+
+    manifest: ClassVar[Manifest] = manifest(
+        id="sso",
+        categories=["auth"],
+        capabilities=["validate_token"],
+        config_schema={"type": "object", "additionalProperties": False},
+        defaults={},
+    )
+
+    async def validate_token(self, token: str) -> TokenGrant | None:
+        if token == "sso-token":
+            return TokenGrant(key_id="sso-user", scopes=frozenset({"fax:read"}))
+        return None
+
+
 class BadManifest(Plugin):
     manifest: ClassVar[Manifest] = manifest(id="badmanifest", version="one", platform="cobol")
 
@@ -114,6 +133,7 @@ FAKES = {
     "greedy": "tests.fake_plugins:ClaimsTooMuch",
     "confused": "tests.fake_plugins:WrongSlotCapability",
     "wrongsig": "tests.fake_plugins:WrongSignatures",
+    "sso": "tests.fake_plugins:FakeAuth",
     "badmanifest": "tests.fake_plugins:BadManifest",
     "notaplugin": "tests.fake_plugins:NotAPlugin",
     "brokenimport": "tests.no_such_module:Plugin",

@@ -101,6 +101,7 @@ def create_app(
                 "appliance": appliance,
                 "keyring": KeyRing(artifact.api_keys),
                 "audit": None,  # the audit log, once the lifespan opened it
+                "token_validator": None,  # the auth plugin, once started
                 "upload_max_bytes": limits.upload_max_bytes,
             }
         ),

@@ -9,7 +9,7 @@ import hmac
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -19,6 +19,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from faxbot.artifact import ApiKeyEntry
 from faxbot.audit import AuditLog, Outcome
 from faxbot.keys import parse_expiry
+from faxbot.plugins.contract import TokenValidator
 from faxbot.server.auditing import AUDITED
 from faxbot.server.errors import ApiError
 
@@ -102,7 +103,7 @@ class RequireScope:
         if required and handler is not None:
             state = scope["litestar_app"].state
             try:
-                key = check(state.keyring, presented_token(scope["headers"]), required)
+                key = await authorize(state, presented_token(scope["headers"]), required)
             except ApiError as exc:
                 await _record_denied(state.audit, handler.opt.get(OPERATION_OPT), exc)
                 raise
@@ -124,9 +125,17 @@ def api_key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey:
     return key
 
 
-def check(keyring: KeyRing, token: str | None, required: str) -> ApiKey:
-    """The key `token` names, if it holds the scope `required`; else ApiError 401 or 403."""
+async def authorize(state: Any, token: str | None, required: str) -> ApiKey:
+    """The key `token` names, if it holds the scope `required`; else ApiError 401 or 403. The
+    artifact's keys are asked first; a token they do not know goes to the auth plugin, when
+    one is enabled (`state.token_validator`)."""
+    keyring: KeyRing = state.keyring
     key = keyring.authenticate(token) if token else None
+    validator: TokenValidator | None = state.token_validator
+    if key is None and token and validator is not None:
+        grant = await validator.validate_token(token)
+        if grant is not None:
+            key = ApiKey(grant.key_id, b"", frozenset(grant.scopes), None)
     if key is None:
         message = "missing API key" if not token else "invalid or expired API key"
         raise ApiError(
@@ -142,11 +151,3 @@ def check(keyring: KeyRing, token: str | None, required: str) -> ApiKey:
             {"required_scope": required, "key_id": key.id},
         )
     return key
-
-
-def utc_iso(epoch: float) -> str:
-    """`epoch` as ISO 8601 in UTC with milliseconds, such as 2026-01-31T12:00:00.123Z."""
-    at = datetime.fromtimestamp(epoch, UTC)  # formatted by hand: isoformat() is slower
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
-        at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond // 1000,
-    )  # fmt: skip

@@ -90,6 +90,7 @@ class Appliance:
         try:
             await self._start()
             app.state.audit = self.audit
+            app.state.token_validator = self.providers.auth
         except StartupError as exc:
             self.startup_error = str(exc)
             self.log.error(str(exc), extra={"event": "startup_failed"})
