@@ -59,3 +59,24 @@ def test_json_lines_with_the_events_and_no_secret(tmp_path: Path) -> None:
     assert SECRET not in everything
     for token in appliance.tokens.values():
         assert token not in everything
+
+
+def test_refused_requests_are_logged_with_their_status_and_key(tmp_path: Path) -> None:
+    """A mistyped key is a 401 in the log, not a 500 that would page an operator."""
+    appliance = build(tmp_path)
+    appliance.start()
+    try:
+        with appliance.client(key="") as anonymous, appliance.client("reader") as reader:
+            assert anonymous.get("/fax").status_code == 401
+            assert reader.get("/config").status_code == 403
+    finally:
+        appliance.stop()
+    requests = [
+        entry
+        for entry in map(json.loads, appliance.log.read_text().splitlines())
+        if entry.get("event") == "request" and entry["path"] in ("/fax", "/config")
+    ]
+    assert [(r["path"], r["status"], r["key_id"]) for r in requests] == [
+        ("/fax", 401, None),
+        ("/config", 403, "reader"),
+    ]

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("faxbot.request")
@@ -30,8 +31,15 @@ class RequestLog:
                 status = message["status"]
             await send(message)
 
+        refused_key: str | None = None
         try:
             await self.app(scope, receive, recording_send)
+        except HTTPException as exc:
+            # Raised before a handler ran (the scope check's 401 and 403): the app's exception
+            # handler answers it outside this middleware, so its status is taken from here.
+            status = exc.status_code
+            refused_key = (getattr(exc, "details", None) or {}).get("key_id")
+            raise
         finally:
             state: Any = scope.get("state") or {}
             key = state.get("api_key") if isinstance(state, dict) else None
@@ -43,6 +51,6 @@ class RequestLog:
                     "path": scope["path"],
                     "status": status,
                     "ms": round((time.perf_counter() - began) * 1000, 2),
-                    "key_id": getattr(key, "id", None),
+                    "key_id": getattr(key, "id", None) or refused_key,
                 },
             )
