@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from faxbot_codegen import docs, mcp, node_sdk, python_sdk, spec
+from faxbot_codegen import docs, mcp, node_sdk, python_sdk, registry, spec
 from faxbot_codegen.outputs import Outputs
 
 
@@ -48,6 +48,10 @@ def _docs(sources: Sources, outputs: Outputs) -> None:
     docs.generate(sources.root, outputs)
 
 
+def _registry(sources: Sources, outputs: Outputs) -> None:
+    registry.generate(sources.root, outputs)
+
+
 def generators() -> dict[str, Generator]:
     return {
         "openapi": _spec,
@@ -55,6 +59,7 @@ def generators() -> dict[str, Generator]:
         "python": _python,
         "node": _node,
         "docs": _docs,
+        "registry": _registry,
     }
 
 

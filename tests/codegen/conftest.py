@@ -1,7 +1,7 @@
 """Real appliances for the contract tests: `faxbot serve` on loopback, built like
 tests/server's, with what the error statuses need: a small upload limit, a key holding no
-scope an implemented operation needs, and an appliance that has no registry and lost its
-storage."""
+scope an implemented operation needs, and an appliance that lost its document
+storage after start."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from faxbot.keys import new_key, token_sha256
 
-from tests.server import conftest as server
 from tests.server.conftest import ALL_SCOPES, FAXBOT, Appliance, build
 
 UPLOAD_LIMIT = 65536  # small, so that the 413s need no 10 MB uploads
@@ -51,12 +50,9 @@ def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
 
 @pytest.fixture(scope="module")
 def degraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
-    """No plugin registry (GET /plugin-registry: 404) and its document storage gone after
-    start (GET /health/ready: 503)."""
+    """Its document storage gone after start (GET /health/ready: 503)."""
     running = build(tmp_path_factory.mktemp("degraded"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(server, "REPO", running.root)  # start() serves REPO/registry/...: absent
-        running.start()
+    running.start()
     try:
         shutil.rmtree(running.data_dir / "documents")
         yield running

@@ -107,7 +107,6 @@ CALLS = [
     Call("get_plugin_config", 200, "known", path={"plugin_id": "local"}),
     Call("get_plugin_config", 404, "unknown", path={"plugin_id": "no-such-plugin"}),
     Call("get_plugin_registry", 200, "installed"),
-    Call("get_plugin_registry", 404, "none-installed", appliance="degraded"),
     Call("list_faxes", 200, "first-page"),
     Call("list_faxes", 200, "one-per-page", query={"limit": "1"}),
     Call("list_faxes", 200, "next-page", query={"limit": "1", "cursor": "{cursor}"}),

@@ -55,17 +55,16 @@ class Appliance:
         headers = {"X-API-Key": self.tokens[key]} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
-    def start(self, timeout: float = 20, env: dict[str, str] | None = None) -> None:
+    def start(
+        self,
+        timeout: float = 20,
+        env: dict[str, str] | None = None,
+        registry: Path | None = REPO / "registry" / "plugin-registry.json",
+    ) -> None:
+        options = ["--registry", str(registry)] if registry is not None else []
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    FAXBOT,
-                    "serve",
-                    "--port",
-                    str(self.port),
-                    "--registry",
-                    str(REPO / "registry" / "plugin-registry.json"),
-                ],
+                [FAXBOT, "serve", "--port", str(self.port), *options],
                 cwd=self.root,
                 stdout=log,
                 stderr=subprocess.STDOUT,

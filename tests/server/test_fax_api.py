@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import REPO
 from tests.server.conftest import (
     FAIL_NUMBER,
     FAXBOT,
@@ -343,3 +345,17 @@ def test_a_postgresql_password_never_reaches_the_start_error(tmp_path: Path) -> 
         result.stderr
     )
     assert "s3cr3t-pw" not in result.stderr + result.stdout
+
+
+def test_the_shipped_registry_is_served_from_any_directory(tmp_path: Path) -> None:
+    """No --registry and a working directory far from the repository: the registry shipped
+    in the package is served (it was a path relative to the working directory)."""
+    appliance = build(tmp_path)
+    appliance.start(registry=None)
+    try:
+        with appliance.client() as client:
+            answer = client.get("/plugin-registry")
+    finally:
+        appliance.stop()
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == json.loads((REPO / "registry" / "plugin-registry.json").read_text())

@@ -36,11 +36,10 @@ EXIT_STARTUP_FAILED = 3
 )
 @click.option(
     "--registry",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("registry/plugin-registry.json"),
-    show_default=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
     envvar="FAXBOT_REGISTRY",
-    help="The curated plugin registry to serve.",
+    help="A plugin registry to serve instead of the curated one shipped with faxbot.",
 )
 @click.option(
     "--log-level",
@@ -54,7 +53,7 @@ def serve(
     artifact: Path,
     host: str | None,
     port: int | None,
-    registry: Path,
+    registry: Path | None,
     log_level: str,
 ) -> None:
     """Serve the fax API from ARTIFACT: read-only config, only the pinned plugins it names."""

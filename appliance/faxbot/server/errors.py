@@ -18,7 +18,7 @@ from faxbot.jobs.errors import (
     NotSending,
     UnsupportedDocument,
 )
-from faxbot.server.plugin_views import NoRegistry, UnknownPlugin
+from faxbot.server.plugin_views import UnknownPlugin
 
 log = logging.getLogger("faxbot.server")
 
@@ -69,7 +69,6 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     JobNotFound: 404,
     NotSending: 503,
     UnknownPlugin: 404,
-    NoRegistry: 404,
 }
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from faxbot.artifact import Artifact, Provider
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
+
+REGISTRY = "plugin-registry.json"
 
 
 class UnknownPlugin(LookupError):
@@ -19,16 +22,12 @@ class UnknownPlugin(LookupError):
         self.details = {"known": known}
 
 
-class NoRegistry(LookupError):
-    pass
-
-
 class PluginViews:
     def __init__(
         self,
         artifact: Artifact,
         installed: Mapping[str, InstalledPlugin],
-        registry: dict[str, Any] | None,
+        registry: dict[str, Any],
     ) -> None:
         self._artifact = artifact
         self._installed = installed
@@ -79,13 +78,15 @@ class PluginViews:
         return PluginConfig(id=plugin_id, slots=slots, sources=sources)
 
     def registry(self) -> dict[str, Any]:
-        if self._registry is None:
-            raise NoRegistry("no plugin registry installed with this appliance")
         return self._registry
 
 
-def load_registry(path: Path | None) -> dict[str, Any] | None:
-    if path is None or not path.is_file():
-        return None
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+def load_registry(path: Path | None) -> dict[str, Any]:
+    """The registry at `path`, or the curated one shipped in the package (a copy of
+    registry/plugin-registry.json that `faxbot codegen` keeps equal)."""
+    if path is None:
+        text = resources.files("faxbot.catalog").joinpath(REGISTRY).read_text("utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
     return loaded

@@ -86,7 +86,7 @@ async def change_plugin_config(plugin_id: FromPath[str]) -> None:
 @operation(
     "get_plugin_registry",
     tags=["plugins"],
-    responses=errors(401, 403, 404),
+    responses=errors(401, 403),
     summary="The curated plugin registry",
 )
 async def get_plugin_registry(plugins: NamedDependency[PluginViews]) -> dict[str, Any]:
