@@ -76,6 +76,28 @@ def _parse(raw: Mapping[str, Any]) -> Catalog:
     )
 
 
+REGISTRY = "plugin-registry.json"
+
+
+def load_registry() -> dict[str, Any]:
+    """The curated plugin registry shipped with faxbot (a copy of registry/plugin-registry.json
+    that `faxbot codegen` keeps equal)."""
+    loaded: dict[str, Any] = json.loads(
+        resources.files(__package__).joinpath(REGISTRY).read_text("utf-8")
+    )
+    return loaded
+
+
+def planned_plugin(plugin_id: str) -> Mapping[str, Any] | None:
+    """The registry's entry for `plugin_id` when it lists the plugin as planned (announced, not
+    released yet), else None."""
+    for entry in load_registry()["plugins"]:
+        if entry["id"] == plugin_id and entry["status"] == "planned":
+            found: Mapping[str, Any] = entry
+            return found
+    return None
+
+
 @cache
 def load_catalog() -> Catalog:
     text = resources.files(__package__).joinpath("capabilities.json").read_text("utf-8")

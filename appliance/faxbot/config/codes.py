@@ -144,6 +144,12 @@ class Code(StrEnum):
         'No installed plugin has that id (the message has a "did you mean" or the installed ids).',
         "Fix the id, or install the plugin's distribution in the image.",
     )
+    PLUGIN_NOT_RELEASED = (
+        "plugin-not-released",
+        "The plugin registry announces that plugin, but no release of it exists yet.",
+        "Use a released plugin in that slot (faxbot plugins list, the registry's `available` "
+        "entries), or wait for the release.",
+    )
     PLUGIN_BROKEN = (
         "plugin-broken",
         "The plugin is installed but fails discovery: an import error, not a `Plugin` "

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from faxbot.catalog import planned_plugin
 from faxbot.config.codes import Code
 from faxbot.config.diagnostics import Diagnostic
 from faxbot.config.merge import Merged
@@ -66,7 +67,13 @@ def check_providers(
             plugin = source.load(plugin_id)
         except PluginLoadError as exc:
             message = str(exc)
-            if exc.missing:
+            planned = planned_plugin(plugin_id) if exc.missing else None
+            if planned is not None:
+                message = (
+                    f"plugin {plugin_id!r} is not released yet: the plugin registry lists it as "
+                    f"planned (see {planned['docs']}); nothing to install today"
+                )
+            elif exc.missing:
                 installed_ids = installed_ids if installed_ids is not None else source.ids()
                 hint = did_you_mean(plugin_id, installed_ids)
                 listing = ", ".join(installed_ids) or "none"
@@ -75,7 +82,11 @@ def check_providers(
                 Diagnostic.at(
                     at_plugin,
                     (*base, "plugin"),
-                    Code.PLUGIN_NOT_INSTALLED if exc.missing else Code.PLUGIN_BROKEN,
+                    Code.PLUGIN_NOT_RELEASED
+                    if planned is not None
+                    else Code.PLUGIN_NOT_INSTALLED
+                    if exc.missing
+                    else Code.PLUGIN_BROKEN,
                     message,
                 )
             )

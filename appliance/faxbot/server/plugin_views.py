@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from faxbot import catalog
 from faxbot.artifact import Artifact, Provider
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
-
-REGISTRY = "plugin-registry.json"
 
 
 class UnknownPlugin(LookupError):
@@ -82,11 +80,8 @@ class PluginViews:
 
 
 def load_registry(path: Path | None) -> dict[str, Any]:
-    """The registry at `path`, or the curated one shipped in the package (a copy of
-    registry/plugin-registry.json that `faxbot codegen` keeps equal)."""
+    """The registry at `path`, or the curated one shipped in the package."""
     if path is None:
-        text = resources.files("faxbot.catalog").joinpath(REGISTRY).read_text("utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
+        return catalog.load_registry()
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
