@@ -359,3 +359,24 @@ def test_the_shipped_registry_is_served_from_any_directory(tmp_path: Path) -> No
         appliance.stop()
     assert answer.status_code == 200, answer.text
     assert answer.json() == json.loads((REPO / "registry" / "plugin-registry.json").read_text())
+
+
+def test_a_second_appliance_on_the_same_data_dir_is_refused(appliance: Appliance) -> None:
+    """It would clear the first one's uploads in progress and, on SQLite, take over its
+    hand-overs as if it had crashed: it stops before touching anything, naming the holder."""
+    with appliance.client() as client:
+        job = send(client).json()
+    second = subprocess.run(
+        [FAXBOT, "serve", "--port", str(free_port())],
+        cwd=appliance.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode != 0
+    last = second.stderr.strip().splitlines()[-1]
+    assert "cannot start: another appliance is running on data_dir" in last, second.stderr
+    assert appliance.process is not None
+    assert str(appliance.process.pid) in last
+    assert appliance.wait_for(job["id"])["status"] == "SUCCESS"  # the first one goes on

@@ -5,8 +5,10 @@ the routes (`jobs`). Holds the artifact read-only."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import logging
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -42,6 +44,7 @@ from faxbot.store.writer import Writer
 BLOCKING_THREADS = 64
 PROBE_KEY = "faxbot-encryption-probe"
 AUDIT_LOG = Path("audit") / "audit.jsonl"  # under data_dir
+DATA_DIR_LOCK = "faxbot.lock"  # under data_dir, held while an appliance runs on it
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
@@ -74,6 +77,7 @@ class Appliance:
         self.writer: Writer | None = None
         self._jobs: JobService | None = None
         self.audit: AuditLog | None = None
+        self._lock_fd: int | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self.ready = False
         self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
@@ -129,6 +133,7 @@ class Appliance:
         loop.set_default_executor(
             ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="faxbot-io")
         )
+        await asyncio.to_thread(self._lock_data_dir)
         await asyncio.to_thread(self._prepare_dirs)
         configured_url = self._resolved("database_url")
         try:
@@ -209,6 +214,9 @@ class Appliance:
             self.writer = None
         if self.database is not None:
             self.database.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the data_dir for the next appliance
+            self._lock_fd = None
 
     async def _open_audit(self) -> AuditLog | None:
         settings = self.artifact.appliance
@@ -278,6 +286,25 @@ class Appliance:
             raise StartupError(f"{where}: {exc}") from None
         ring = KeyRing(keys[0], keys[1:])
         return EncryptedStorage(storage, ring), ring.current_id
+
+    def _lock_data_dir(self) -> None:
+        """One appliance per data_dir: a second one would clear the first's uploads in
+        progress and, on SQLite, resolve its hand-overs as if it had crashed."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / DATA_DIR_LOCK
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StartupError(
+                f"another appliance is running on data_dir {self.data_dir} (process {holder} "
+                f"holds {path}); stop it, or give this one its own appliance.data_dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
 
     def _prepare_dirs(self) -> None:
         self.uploads.folder.mkdir(parents=True, exist_ok=True)
