@@ -96,3 +96,28 @@ def test_plugins_list() -> None:
     assert rows["local"]["capabilities"] == ["put", "get", "delete", "health_check"]
     text = faxbot("plugins", "list")
     assert "test       0.2.0      slots=outbound" in text.stdout
+
+
+def test_a_yml_fragment_fails_and_strict_makes_warnings_fail(tmp_path: Path) -> None:
+    config = tmp_path / "config.d"
+    config.mkdir()
+    for fragment in (REPO / "config.d").glob("*.yaml"):
+        (config / fragment.name).write_text(fragment.read_text())
+    (config / "README.txt").write_text("what these fragments are for\n")
+    relaxed = faxbot("config", "check", "--dir", str(config))
+    assert relaxed.returncode == 0, relaxed.stdout
+    assert "README.txt: warning: ignored" in relaxed.stdout
+    strict = faxbot("config", "check", "--strict", "--dir", str(config))
+    assert strict.returncode == 1, strict.stdout
+    out = tmp_path / "a.json"
+    assert (
+        faxbot("config", "compile", "--strict", "--dir", str(config), "--out", str(out)).returncode
+        == 1
+    )
+    assert not out.exists()
+
+    (config / "README.txt").unlink()
+    (config / "60-more.yml").write_text("providers:\n  outbound:\n    enabled: false\n")
+    renamed = faxbot("config", "check", "--dir", str(config))
+    assert renamed.returncode == 1
+    assert "60-more.yml: fragments end in .yaml: rename it to 60-more.yaml" in renamed.stdout

@@ -21,7 +21,14 @@ from faxbot.artifact import (
     load_artifact,
     write_atomic,
 )
-from faxbot.cli.options import EXIT_INVALID, EXIT_OK, EXIT_USAGE, config_dir_option, format_option
+from faxbot.cli.options import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    config_dir_option,
+    format_option,
+    strict_option,
+)
 from faxbot.config import plan as planning
 from faxbot.config.compiler import BuildInfo, CompileResult, compile_config
 from faxbot.config.diagnostics import (
@@ -67,16 +74,23 @@ def _source(ctx: click.Context) -> PluginSource:
 
 @config.command()
 @config_dir_option
+@strict_option
 @format_option("text", "json", "github")
 @click.pass_context
-def check(ctx: click.Context, config_dir: Path, fmt: str) -> None:
+def check(ctx: click.Context, config_dir: Path, strict: bool, fmt: str) -> None:
     """Validate config.d. Exit 0 valid, 1 invalid (every error listed), 2 usage error."""
     result = compile_config(config_dir, _source(ctx))
     _report(result, fmt, sys.stdout)
-    if fmt == "text" and result.ok:
+    passed = _passed(result, strict)
+    if fmt == "text" and passed:
         count = len(result.fragments)
         click.echo(f"{config_dir}: valid ({count} fragment{'s' * (count != 1)})")
-    ctx.exit(EXIT_OK if result.ok else EXIT_INVALID)
+    ctx.exit(EXIT_OK if passed else EXIT_INVALID)
+
+
+def _passed(result: CompileResult, strict: bool) -> bool:
+    """No error; with --strict, no warning either."""
+    return result.ok and not (strict and result.diagnostics)
 
 
 def _build_info() -> BuildInfo:
@@ -102,10 +116,16 @@ def _build_info() -> BuildInfo:
     default=None,
     help="Recorded in the artifact (default: $FAXBOT_SOURCE_REVISION); not fingerprinted.",
 )
+@strict_option
 @format_option("text", "json", "github")
 @click.pass_context
 def compile_(
-    ctx: click.Context, config_dir: Path, out: Path, source_revision: str | None, fmt: str
+    ctx: click.Context,
+    config_dir: Path,
+    out: Path,
+    source_revision: str | None,
+    strict: bool,
+    fmt: str,
 ) -> None:
     """Write the resolved, fingerprinted artifact (atomically), or list every error.
 
@@ -115,7 +135,7 @@ def compile_(
         build = BuildInfo(build.compiled_at, source_revision)
     result = compile_config(config_dir, _source(ctx), build=build)
     _report(result, fmt, sys.stderr)
-    if not result.ok or result.artifact is None:
+    if not _passed(result, strict) or result.artifact is None:
         ctx.exit(EXIT_INVALID)
     data = artifact_bytes(result.artifact)
     if str(out) == "-":

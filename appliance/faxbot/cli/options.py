@@ -24,6 +24,14 @@ def config_dir_option(func: F) -> F:
     )(func)
 
 
+def strict_option(func: F) -> F:
+    return click.option(
+        "--strict",
+        is_flag=True,
+        help="Warnings are errors too (for CI: an ignored file fails the build).",
+    )(func)
+
+
 def format_option(*choices: str) -> Callable[[F], F]:
     def wrap(func: F) -> F:
         return click.option(

@@ -42,6 +42,12 @@ class Code(StrEnum):
         "No `*.yaml` file in the folder.",
         "Add fragments; check for `.yml`.",
     )
+    YML_FRAGMENT = (
+        "yml-fragment",
+        "A `*.yml` file in the folder: fragments are `*.yaml`, and one left out would leave its "
+        "settings out of the artifact without a word.",
+        "Rename it to `.yaml`.",
+    )
     IGNORED_FILE = (
         "ignored-file",
         "An entry of the folder that is not a `*.yaml` file (and not hidden).",

@@ -50,7 +50,8 @@ def display_name(path: Path) -> str:
 def list_fragments(config_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
     """Fragment files in lexical (code point) order of their names, whatever order the file
     system lists them in. Hidden files are skipped; other non-`.yaml` entries are warned about
-    so that a `.yml` typo is not silently ignored."""
+    so that nothing is silently ignored, and a `.yml` file is an error: it is almost surely a
+    fragment whose settings would otherwise be missing from the artifact."""
     diagnostics: list[Diagnostic] = []
     if not config_dir.is_dir():
         what = "does not exist" if not config_dir.exists() else "is not a directory"
@@ -62,6 +63,15 @@ def list_fragments(config_dir: Path) -> tuple[list[Path], list[Diagnostic]]:
                 continue
             if entry.name.endswith(SUFFIX) and entry.is_file():
                 names.append(entry.name)
+            elif entry.name.endswith(".yml"):
+                diagnostics.append(
+                    Diagnostic(
+                        code=Code.YML_FRAGMENT,
+                        message=f"fragments end in {SUFFIX}: rename it to "
+                        f"{entry.name.removesuffix('.yml')}{SUFFIX}",
+                        file=display_name(config_dir / entry.name),
+                    )
+                )
             else:
                 diagnostics.append(
                     Diagnostic(
