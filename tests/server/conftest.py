@@ -132,6 +132,21 @@ def build(root: Path, *, delay: float = 0.2, extra: str = "", port: int | None =
     return Appliance(root, port or free_port(), {name: k.token for name, k in keys.items()})
 
 
+def serve_that_fails(
+    appliance: Appliance, env: dict[str, str] | None = None, port: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `faxbot serve` on a build whose start is expected to fail; its exit and output."""
+    return subprocess.run(
+        [FAXBOT, "serve", "--port", str(port or appliance.port)],
+        cwd=appliance.root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=env,
+    )
+
+
 @pytest.fixture
 def appliance(tmp_path: Path) -> Iterator[Appliance]:
     running = build(tmp_path)
@@ -157,4 +172,4 @@ def one_page_pdf() -> bytes:
     return bytes(pdf.output())
 
 
-__all__ = ["Appliance", "build", "free_port", "ledger", "one_page_pdf"]
+__all__ = ["Appliance", "build", "free_port", "ledger", "one_page_pdf", "serve_that_fails"]

@@ -20,6 +20,7 @@ from tests.server.conftest import (
     free_port,
     ledger,
     one_page_pdf,
+    serve_that_fails,
 )
 
 pytestmark = pytest.mark.slow
@@ -272,21 +273,6 @@ def test_refuses_to_start_on_a_bad_artifact(tmp_path: Path) -> None:
     assert malformed.returncode == 2 and "not valid JSON" in malformed.stderr
 
 
-def serve_that_fails(
-    appliance: Appliance, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `faxbot serve` on a build whose start is expected to fail; its exit and output."""
-    return subprocess.run(
-        [FAXBOT, "serve", "--port", str(appliance.port)],
-        cwd=appliance.root,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=env,
-    )
-
-
 def test_missing_secret_is_named_never_its_value(tmp_path: Path) -> None:
     appliance = build(tmp_path, extra="      api_token: ${env:FAXBOT_TEST_TOKEN}\n")
     result = serve_that_fails(appliance, env={"PATH": "/usr/bin:/bin"})
@@ -366,14 +352,7 @@ def test_a_second_appliance_on_the_same_data_dir_is_refused(appliance: Appliance
     hand-overs as if it had crashed: it stops before touching anything, naming the holder."""
     with appliance.client() as client:
         job = send(client).json()
-    second = subprocess.run(
-        [FAXBOT, "serve", "--port", str(free_port())],
-        cwd=appliance.root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    second = serve_that_fails(appliance, port=free_port())
     assert second.returncode != 0
     last = second.stderr.strip().splitlines()[-1]
     assert "cannot start: another appliance is running on data_dir" in last, second.stderr

@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from faxbot.encryption import DamagedDocumentError, EncryptedStorage, KeyRing, U
 from faxbot.plugins.contract import Deps, StoredDocument
 from faxbot_plugin_local import LocalStorage
 
-from tests.server.conftest import FAXBOT, Appliance, build, ledger, one_page_pdf
+from tests.server.conftest import Appliance, build, ledger, one_page_pdf, serve_that_fails
 
 HIPAA = (
     "      read_documents: true\n"  # the test transport records the digest of what it took
@@ -136,15 +135,7 @@ def test_no_start_when_encryption_cannot_work(
 ) -> None:
     appliance = build(tmp_path, extra=HIPAA)
     clean = {k: v for k, v in os.environ.items() if k != "FAXBOT_STORAGE_KEY"}
-    done = subprocess.run(
-        [FAXBOT, "serve", "--port", str(appliance.port)],
-        cwd=appliance.root,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = serve_that_fails(appliance, env={**clean, **env})
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("faxbot serve: cannot start: ") and reason in last, done.stderr
@@ -208,15 +199,7 @@ def test_no_start_when_the_audit_log_cannot_be_written(tmp_path: Path) -> None:
     appliance = build(tmp_path, extra=HIPAA)
     appliance.data_dir.mkdir(parents=True)
     (appliance.data_dir / "audit").write_text("a file where the audit folder should be")
-    done = subprocess.run(
-        [FAXBOT, "serve", "--port", str(appliance.port)],
-        cwd=appliance.root,
-        env={**os.environ, "FAXBOT_STORAGE_KEY": new_key()},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = serve_that_fails(appliance, env={**os.environ, "FAXBOT_STORAGE_KEY": new_key()})
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert "cannot start: appliance.audit_log: cannot open the audit log" in last, done.stderr
