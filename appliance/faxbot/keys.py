@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 TOKEN_PREFIX = "fbk_"  # noqa: S105 - a marker that makes leaked tokens easy to scan for
@@ -36,6 +36,15 @@ def parse_expiry(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def expiry_instant(text: str) -> datetime | None:
+    """When a key with this `expires` stops working: a date means 00:00 UTC of that day.
+    None when `text` is not an expiry."""
+    parsed = parse_expiry(text)
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def token_sha256(token: str) -> str:

@@ -22,7 +22,7 @@ def run(self, *args, **kwargs):  # instead of serving: report what the start imp
 uvicorn.Server.run = run
 from faxbot.cli.main import main
 
-sys.argv = ["faxbot", "serve", "--artifact", "build/faxbot.resolved.json"]
+sys.argv = ["faxbot", "serve", "--artifact", "build/faxbot.resolved.json", "--port", "0"]
 main()
 """
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from faxbot.cli.options import (
     EXIT_USAGE,
     config_dir_option,
     format_option,
+    fragment_option,
     strict_option,
 )
 from faxbot.config import plan as planning
@@ -74,12 +76,15 @@ def _source(ctx: click.Context) -> PluginSource:
 
 @config.command()
 @config_dir_option
+@fragment_option
 @strict_option
 @format_option("text", "json", "github")
 @click.pass_context
-def check(ctx: click.Context, config_dir: Path, strict: bool, fmt: str) -> None:
+def check(
+    ctx: click.Context, config_dir: Path, fragments: list[Path], strict: bool, fmt: str
+) -> None:
     """Validate config.d. Exit 0 valid, 1 invalid (every error listed), 2 usage error."""
-    result = compile_config(config_dir, _source(ctx))
+    result = compile_config(config_dir, _source(ctx), extra=fragments, now=datetime.now(UTC))
     _report(result, fmt, sys.stdout)
     passed = _passed(result, strict)
     if fmt == "text" and passed:
@@ -104,6 +109,7 @@ def _build_info() -> BuildInfo:
 
 @config.command(name="compile")
 @config_dir_option
+@fragment_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
@@ -122,6 +128,7 @@ def _build_info() -> BuildInfo:
 def compile_(
     ctx: click.Context,
     config_dir: Path,
+    fragments: list[Path],
     out: Path,
     source_revision: str | None,
     strict: bool,
@@ -133,7 +140,9 @@ def compile_(
     build = _build_info()
     if source_revision:
         build = BuildInfo(build.compiled_at, source_revision)
-    result = compile_config(config_dir, _source(ctx), build=build)
+    result = compile_config(
+        config_dir, _source(ctx), build=build, extra=fragments, now=datetime.now(UTC)
+    )
     _report(result, fmt, sys.stderr)
     if not _passed(result, strict) or result.artifact is None:
         ctx.exit(EXIT_INVALID)

@@ -49,6 +49,8 @@ def new(key_id: str, scopes: str, expires: str | None, fmt: str) -> None:
     click.echo("Token (shown once; keep it in your secret store, never in git):", err=True)
     click.echo(key.token)
     click.echo(
-        "\nAdd this entry to a fragment in config.d, e.g. config.d/50-api-keys.yaml:", err=True
+        f"\nSave this as a fragment of its own, e.g. config.d/50-api-key-{key_id}.yaml "
+        "(keys merge by id):",
+        err=True,
     )
     click.echo(key.yaml)

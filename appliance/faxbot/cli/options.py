@@ -24,6 +24,27 @@ def config_dir_option(func: F) -> F:
     )(func)
 
 
+def _fragment_file(
+    ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
+) -> list[Path]:
+    for path in value:
+        if not path.name.endswith(".yaml"):
+            raise click.BadParameter(f"{path}: fragments end in .yaml", ctx, param)
+    return list(value)
+
+
+def fragment_option(func: F) -> F:
+    return click.option(
+        "--fragment",
+        "fragments",
+        multiple=True,
+        type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        callback=_fragment_file,
+        help="A fragment file from outside --dir, merged after its fragments; repeatable, "
+        "in the order given (scripts/run adds its development key this way).",
+    )(func)
+
+
 def strict_option(func: F) -> F:
     return click.option(
         "--strict",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from faxbot.artifact import DEFAULT_PATH
+
+if TYPE_CHECKING:
+    from faxbot.server.lifecycle import Appliance
 
 EXIT_CANNOT_START = 2
 EXIT_STARTUP_FAILED = 3
@@ -63,7 +68,7 @@ def serve(
     from faxbot.plugins.discovery import PluginSource
     from faxbot.plugins.host import StartupError
     from faxbot.server.app import create_app
-    from faxbot.server.lifecycle import Appliance
+    from faxbot.server.listen import CannotListen, address, bind
 
     source = ctx.find_root().obj
     try:
@@ -78,11 +83,15 @@ def serve(
         ctx.exit(EXIT_CANNOT_START)
     appliance: Appliance = app.state.appliance
     listen = appliance.artifact.appliance.listen
+    try:
+        sock = bind(host or listen.host, listen.port if port is None else port)
+    except CannotListen as exc:
+        click.echo(f"faxbot serve: cannot start: {exc}", err=True)
+        ctx.exit(EXIT_CANNOT_START)
+    appliance.address = address(sock)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host=host or listen.host,
-            port=listen.port if port is None else port,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -90,11 +99,14 @@ def serve(
             timeout_graceful_shutdown=10,
         )
     )
+    logging.getLogger("uvicorn.error").addFilter(_ExplainedStartFailure(appliance))
     try:
-        server.run()
+        server.run(sockets=[sock])
     except SystemExit:  # uvicorn exits (code 3) when the lifespan's start fails
         if server.started:
             raise
+    finally:
+        sock.close()
     if not server.started:
         reason = appliance.startup_error
         click.echo(
@@ -104,3 +116,20 @@ def serve(
             err=True,
         )
         ctx.exit(EXIT_STARTUP_FAILED)
+
+
+class _ExplainedStartFailure(logging.Filter):
+    """Drops the traceback uvicorn logs when the lifespan fails (Litestar hands it the
+    formatted exception) once the appliance has logged the reason itself: a missing secret is
+    one clear line, not forty lines of JSON-escaped stack. Any other failure keeps it."""
+
+    def __init__(self, appliance: Appliance) -> None:
+        super().__init__()
+        self.appliance = appliance
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        first_line = record.getMessage().partition("\n")[0]
+        return not (
+            self.appliance.startup_error is not None
+            and "Traceback (most recent call last)" in first_line  # or "Exception Group Tr..."
+        )

@@ -233,6 +233,13 @@ class Code(StrEnum):
         "`expires` is not an ISO 8601 date or date-time, or a date-time has no zone.",
         "`2027-01-31` or `2027-01-31T12:00:00Z`.",
     )
+    API_KEY_EXPIRED = (
+        "api-key-expired",
+        "An API key whose `expires` has passed (judged at the time of the check): the "
+        "appliance refuses its token, so it can call nothing.",
+        "Remove the key, or make a new token with a later expiry (`faxbot keys new`).",
+        Severity.WARNING,
+    )
 
 
 # The code of a failed JSON Schema keyword; documented as Code.SCHEMA_KEYWORD.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,8 +67,13 @@ def compile_config(
     *,
     build: BuildInfo | None = None,
     strict_pins: bool = True,
+    extra: Sequence[Path] = (),
+    now: datetime | None = None,
 ) -> CompileResult:
-    fragments, diagnostics = load_fragments(config_dir)
+    """Compile `config_dir` (then the `extra` fragment files). `now` is the instant API key
+    expiry is judged at: the command line passes the clock; None skips that warning, so that
+    a compile without it gives the same diagnostics on any day."""
+    fragments, diagnostics = load_fragments(config_dir, extra)
     merged, merge_problems = merge_fragments(fragments)
     diagnostics += merge_problems
     data = merged.data
@@ -97,7 +102,7 @@ def compile_config(
     diagnostics += rules.check_appliance(data, merged)
     diagnostics += rules.check_plain_values(data, merged, secrets)
     diagnostics += rules.check_profile(data, merged, providers.plugins)
-    diagnostics += rules.check_api_keys(data, merged)
+    diagnostics += rules.check_api_keys(data, merged, now)
 
     result = CompileResult(
         fragments=fragments,

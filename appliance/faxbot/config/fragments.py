@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,12 +297,19 @@ def new_yaml() -> YAML:
     return YAML(typ="safe", pure=True)
 
 
-def load_fragments(config_dir: Path) -> tuple[list[Fragment], list[Diagnostic]]:
+def load_fragments(
+    config_dir: Path, extra: Sequence[Path] = ()
+) -> tuple[list[Fragment], list[Diagnostic]]:
+    """The fragments of `config_dir` in file-name order, then the `extra` files in the order
+    given (scripts/run adds its development key this way, from outside config.d). The command
+    line checks that each extra file exists and ends in .yaml."""
     paths, diagnostics = list_fragments(config_dir)
     yaml = new_yaml()
     fragments = []
-    for path in paths:
-        fragment, found = parse_fragment(path, f"{config_dir.name}/{path.name}", yaml)
+    sources = [(path, f"{config_dir.name}/{path.name}") for path in paths]
+    sources += [(path, f"{path.absolute().parent.name}/{path.name}") for path in extra]
+    for path, source in sources:
+        fragment, found = parse_fragment(path, source, yaml)
         fragments.append(fragment)
         diagnostics.extend(found)
     return fragments, diagnostics

@@ -1,9 +1,11 @@
 """Deep merge of fragments in order, remembering who set what.
 
 Rules (docs/config.md): mappings merge key by key; a scalar or a list set again by a later
-fragment replaces the earlier value whole; a mapping and a non-mapping never replace each
-other (that is almost always a mistake, such as an empty `settings:`), so it is an error.
-Every leaf keeps the list of every place that set it, in merge order, for `config explain`."""
+fragment replaces the earlier value whole, except `api_keys`, whose entries merge by `id` (one
+fragment per key is the natural GitOps shape; one id in two fragments is an error); a mapping
+and a non-mapping never replace each other (that is almost always a mistake, such as an empty
+`settings:`), so it is an error. Every leaf keeps the list of every place that set it, in
+merge order, for `config explain`."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from faxbot.config.codes import Code
 from faxbot.config.diagnostics import Diagnostic, Mark
 from faxbot.config.fragments import Fragment
 from faxbot.kernel.keypath import KeyPath, format_path, leaves, walk
+
+KEYED_LISTS = {("api_keys",): "id"}  # lists whose entries merge by that field
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class _Merger:
                 self._take_marks(value, child, fragment)
                 continue
             old = target[key]
+            if child in KEYED_LISTS and isinstance(old, list) and isinstance(value, list):
+                self._keyed_list(old, value, child, KEYED_LISTS[child], fragment)
+                continue
             if isinstance(old, dict) and isinstance(value, dict):
                 merged.key_marks[child] = fragment.key_marks[child]
                 merged.value_marks[child] = fragment.value_marks[child]
@@ -123,17 +130,55 @@ class _Merger:
             target[key] = _copy(value)
             self._take_marks(value, child, fragment)
 
-    def _take_marks(self, value: Any, path: KeyPath, fragment: Fragment) -> None:
+    def _keyed_list(
+        self, target: list[Any], incoming: list[Any], path: KeyPath, field: str, fragment: Fragment
+    ) -> None:
+        """Append the entries of a later fragment; an entry whose `field` an earlier fragment
+        already used is an error naming both places, and is left out."""
+        seen = {
+            entry[field]: index
+            for index, entry in enumerate(target)
+            if isinstance(entry, dict) and isinstance(entry.get(field), str)
+        }
+        for index, entry in enumerate(incoming):
+            name = entry.get(field) if isinstance(entry, dict) else None
+            if isinstance(name, str) and name in seen:
+                here = fragment.value_marks[(*path, index, field)]
+                first = self.merged.mark((*path, seen[name], field))
+                self.diagnostics.append(
+                    Diagnostic.at(
+                        here,
+                        (*path, index, field),
+                        Code.API_KEY_DUPLICATE,
+                        f"API key id {name!r} is already defined at {first}; an id may be "
+                        "defined once across config.d",
+                    )
+                )
+                continue
+            if isinstance(name, str):
+                seen[name] = len(target)
+            self._take_marks(entry, (*path, len(target)), fragment, (*path, index))
+            target.append(_copy(entry))
+
+    def _take_marks(
+        self, value: Any, path: KeyPath, fragment: Fragment, at: KeyPath | None = None
+    ) -> None:
+        """Take the marks of `value`, found at `at` in the fragment (default: `path`)."""
         merged = self.merged
-        for sub in subtree_paths(value, path):
+        origin = path if at is None else at
+
+        def moved(sub: KeyPath) -> KeyPath:
+            return (*path, *sub[len(origin) :])
+
+        for sub in subtree_paths(value, origin):
             if sub in fragment.key_marks:
-                merged.key_marks[sub] = fragment.key_marks[sub]
+                merged.key_marks[moved(sub)] = fragment.key_marks[sub]
             if sub in fragment.value_marks:
-                merged.value_marks[sub] = fragment.value_marks[sub]
-        for leaf, leaf_value in leaves(value, path):
+                merged.value_marks[moved(sub)] = fragment.value_marks[sub]
+        for leaf, leaf_value in leaves(value, origin):
             mark = fragment.value_marks.get(leaf)
             if mark is not None:
-                merged.history.setdefault(leaf, []).append(Setter(mark, leaf_value))
+                merged.history.setdefault(moved(leaf), []).append(Setter(mark, leaf_value))
 
 
 def merge_fragments(fragments: list[Fragment]) -> tuple[Merged, list[Diagnostic]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +20,7 @@ from faxbot.kernel.secrets import (
     parse_reference,
     url_has_password,
 )
-from faxbot.keys import parse_expiry
+from faxbot.keys import expiry_instant, parse_expiry
 from faxbot.plugins.discovery import InstalledPlugin
 
 PLAINTEXT_SCHEMES = ("http://", "ws://", "ftp://", "tcp://")
@@ -192,7 +193,9 @@ def _plaintext_urls(value: Any, path: KeyPath, merged: Merged) -> Iterator[Diagn
             yield from _plaintext_urls(child, (*path, index), merged)
 
 
-def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+def check_api_keys(
+    data: dict[str, Any], merged: Merged, now: datetime | None = None
+) -> Iterator[Diagnostic]:
     keys = data.get("api_keys")
     if not isinstance(keys, list):
         return
@@ -238,9 +241,23 @@ def check_api_keys(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]
                     )
         expires = key.get("expires")
         problem = expiry_problem(expires) if isinstance(expires, str) else None
+        path = (*base, "expires")
         if problem is not None:
-            path = (*base, "expires")
             yield Diagnostic.at(merged.mark(path), path, Code.API_KEY_EXPIRES, problem)
+        elif isinstance(expires, str) and now is not None:
+            ends = expiry_instant(expires)
+            if ends is not None and ends <= now:
+                yield Diagnostic.at(
+                    merged.mark(path),
+                    path,
+                    Code.API_KEY_EXPIRED,
+                    f"API key {key_id!r} expired at {_instant(ends)}; it can call nothing: "
+                    "remove it, or give it a new token and expiry (faxbot keys new)",
+                )
+
+
+def _instant(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 DEV_NOTICE = (

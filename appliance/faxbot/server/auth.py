@@ -9,7 +9,6 @@ import hmac
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -18,7 +17,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from faxbot.artifact import ApiKeyEntry
 from faxbot.audit import AuditLog, Outcome
-from faxbot.keys import parse_expiry
+from faxbot.keys import expiry_instant
 from faxbot.plugins.contract import TokenValidator
 from faxbot.server.auditing import AUDITED
 from faxbot.server.errors import ApiError
@@ -37,14 +36,8 @@ class ApiKey:
 
 
 def _expiry(text: str | None) -> float | None:
-    if not text:
-        return None
-    parsed = parse_expiry(text)
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:  # a date: 00:00 UTC of that day
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    ends = expiry_instant(text) if text else None
+    return ends.timestamp() if ends is not None else None
 
 
 class KeyRing:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
 from faxbot.jobs.errors import NotSending
 from faxbot.jobs.service import JobService, Uploads
 from faxbot.kernel.secrets import SecretUnavailable
+from faxbot.keys import expiry_instant
 from faxbot.plugins.contract import Storage, StoredDocument
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
@@ -81,6 +83,7 @@ class Appliance:
         self._dispatch_task: asyncio.Task[None] | None = None
         self.ready = False
         self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
+        self.address: str | None = None  # the URL it listens on, once `faxbot serve` bound it
 
     @property
     def jobs(self) -> JobService:
@@ -111,11 +114,19 @@ class Appliance:
                 "event": "ready",
                 "fingerprint": self.artifact.fingerprint,
                 "profile": self.artifact.profile,
+                "address": self.address,
                 "seconds": round(time.perf_counter() - began, 4),
                 "capabilities": surface.capabilities,
                 "operations": surface.operations,
             },
         )
+        unusable = self._why_no_key_can_call()
+        if unusable is not None:
+            self.log.warning(
+                f"NO API KEY CAN CALL ANYTHING: {unusable}; every request will be refused "
+                "(make one with `faxbot keys new`, add it to config.d and compile again)",
+                extra={"event": "no_usable_api_key"},
+            )
         if self.artifact.profile == "dev":
             self.log.warning(
                 "PROFILE DEV: relaxed rules (http allowed, no audit log, no storage "
@@ -127,6 +138,24 @@ class Appliance:
         finally:
             self.ready = False
             await self._stop()
+
+    def _why_no_key_can_call(self) -> str | None:
+        """Why no caller can be authenticated with any scope, or None when one can. A token
+        validator (an auth plugin) may accept tokens config.d does not list."""
+        if self.providers.auth is not None:
+            return None
+        keys = self.artifact.api_keys
+        if not keys:
+            return "the artifact has no api_keys and no auth plugin"
+        now = datetime.now(UTC)
+
+        def expired(expires: str | None) -> bool:
+            ends = expiry_instant(expires) if expires else None
+            return ends is not None and ends <= now
+
+        if not any(key.scopes and not expired(key.expires) for key in keys):
+            return f"all {len(keys)} of the artifact's api_keys are expired or have no scope"
+        return None
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
