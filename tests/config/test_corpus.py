@@ -4,7 +4,8 @@ warnings, in the order the compiler reports them. Lines starting with `#` descri
 
 To add a case: make `corpus/NN-short-name/config.d/*.yaml`, write `expected.txt` by hand (one
 `#` line saying what the case is about, then the lines you judge correct) and run this file.
-Secret literals in a case contain `do-not-print`: no output may ever show them."""
+Secret literals in a case contain `do-not-print`: no output may ever show them. API key
+expiry is judged at the fixed instant NOW (2026-06-01T00:00:00Z), never at the clock's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,8 @@ from tests.fake_plugins import fake_source
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(p for p in CORPUS.iterdir() if p.is_dir())
+# The instant API key expiry is judged at: fixed, so that no case changes with the calendar.
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 FAXBOT = Path(sys.executable).with_name("faxbot")
 SECRET_LITERAL = re.compile(rb"[A-Za-z0-9_-]*do-not-print")
 
@@ -42,7 +46,7 @@ def expected_lines(case: Path) -> list[str]:
 
 def compile_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> CompileResult:
     monkeypatch.chdir(case)
-    return compile_config(Path("config.d"), fake_source())
+    return compile_config(Path("config.d"), fake_source(), now=NOW)
 
 
 def secret_literals(case: Path) -> set[str]:
