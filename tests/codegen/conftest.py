@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faxbot.keys import new_key, token_sha256
+from faxbot.keys import new_key
 
-from tests.server.conftest import ALL_SCOPES, FAXBOT, Appliance, build
+from tests.server.conftest import FAXBOT, Appliance, build
 
 UPLOAD_LIMIT = 65536  # small, so that the 413s need no 10 MB uploads
-SCOPES = {"admin": ALL_SCOPES, "reader": ["fax:read"]}  # the keys build() makes
 
 
 def contract_appliance(root: Path) -> Appliance:
@@ -25,13 +24,9 @@ def contract_appliance(root: Path) -> Appliance:
     no implemented operation needs: the fax:read operations' 403 (reader holds fax:read)."""
     running = build(root, extra=f"appliance:\n  limits:\n    upload_max_bytes: {UPLOAD_LIMIT}\n")
     outsider = new_key("outsider", ["inbound:list"])
-    entries = [
-        {"id": name, "sha256": token_sha256(token), "scopes": SCOPES[name]}
-        for name, token in running.tokens.items()
-    ]
-    # A later fragment replaces the list whole, so it repeats build()'s keys. JSON is YAML.
+    # API keys merge by id: this fragment adds the key to build()'s. JSON is YAML.
     (root / "config.d" / "95-contract-keys.yaml").write_text(
-        json.dumps({"api_keys": [*entries, outsider.entry]}), encoding="utf-8"
+        json.dumps({"api_keys": [outsider.entry]}), encoding="utf-8"
     )
     subprocess.run([FAXBOT, "config", "compile"], cwd=root, check=True, capture_output=True)
     running.tokens["outsider"] = outsider.token
