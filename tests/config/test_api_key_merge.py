@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from faxbot.config.compiler import compile_config
+from faxbot.config.explain import explain
 from faxbot.keys import new_key
 from faxbot.plugins.discovery import PluginSource
 
@@ -40,6 +41,8 @@ def test_one_fragment_per_key_gives_every_key(
     sources = result.artifact["sources"]
     assert sources["api_keys[0].sha256"] == "config.d/60-key-billing.yaml:3"
     assert sources["api_keys[1].sha256"] == "config.d/61-key-ci.yaml:3"
+    origins = explain(result, ("api_keys", 1)).origins  # its own fragment, nothing else
+    assert {o.place.split(":")[0] for o in origins} == {str(folder / "61-key-ci.yaml")}
 
 
 def test_an_extra_fragment_adds_its_key_to_config_d_s(

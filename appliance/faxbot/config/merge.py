@@ -88,6 +88,11 @@ class _Merger:
         merged = self.merged
         for key, value in incoming.items():
             child = (*path, key)
+            if key not in target and child in KEYED_LISTS and isinstance(value, list):
+                target[key] = []
+                self._take_list_marks(child, fragment)
+                self._keyed_list(target[key], value, child, KEYED_LISTS[child], fragment)
+                continue
             if key not in target:
                 target[key] = _copy(value)
                 self._take_marks(value, child, fragment)
@@ -133,8 +138,11 @@ class _Merger:
     def _keyed_list(
         self, target: list[Any], incoming: list[Any], path: KeyPath, field: str, fragment: Fragment
     ) -> None:
-        """Append the entries of a later fragment; an entry whose `field` an earlier fragment
-        already used is an error naming both places, and is left out."""
+        """Append the entries of a fragment; an entry whose `field` an earlier fragment already
+        used is an error naming both places, and is left out (a repeat inside one fragment is
+        kept for rules.py, which reports it as within one list)."""
+        if not incoming:  # `api_keys: []` still says where the (empty) list was set
+            self.merged.history.setdefault(path, []).append(Setter(fragment.value_marks[path], []))
         seen = {
             entry[field]: index
             for index, entry in enumerate(target)
@@ -155,10 +163,16 @@ class _Merger:
                     )
                 )
                 continue
-            if isinstance(name, str):
-                seen[name] = len(target)
             self._take_marks(entry, (*path, len(target)), fragment, (*path, index))
             target.append(_copy(entry))
+        if target:  # each entry names its own origins; an earlier `[]` set nothing that stays
+            self.merged.history.pop(path, None)
+
+    def _take_list_marks(self, path: KeyPath, fragment: Fragment) -> None:
+        if path in fragment.key_marks:
+            self.merged.key_marks[path] = fragment.key_marks[path]
+        if path in fragment.value_marks:
+            self.merged.value_marks[path] = fragment.value_marks[path]
 
     def _take_marks(
         self, value: Any, path: KeyPath, fragment: Fragment, at: KeyPath | None = None
