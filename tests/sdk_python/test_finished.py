@@ -156,7 +156,8 @@ def test_wait_raises_wait_timeout_with_the_last_job_never_sleeping_past_the_dead
     slow = Polling(first_interval=5, multiplier=1.5, max_interval=10)
     with (
         StubServer(job("queued"), job("in_progress")) as stub,
-        Faxbot(stub.url, "key", polling=slow) as faxbot,pytest.raises(WaitTimeout) as caught
+        Faxbot(stub.url, "key", polling=slow) as faxbot,
+        pytest.raises(WaitTimeout) as caught,
     ):
         faxbot.wait(JOB_ID, timeout=0.2)
     assert isinstance(caught.value, FaxbotError)
