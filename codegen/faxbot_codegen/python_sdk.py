@@ -96,22 +96,38 @@ _REF = "#/components/schemas/"
 
 
 def _is_enum(schema: Any) -> bool:
-    return isinstance(schema, dict) and "enum" in schema and schema.get("type") == "string"
+    values = schema.get("enum") if isinstance(schema, dict) else None
+    return isinstance(values, list) and all(isinstance(v, str) for v in values)
+
+
+def _opened(schema: Any, enums: set[str]) -> Any:
+    """`schema` with each string enum in it (by $ref, inline, as a union member or as array
+    items) made "the enum or a string"."""
+    if not isinstance(schema, dict):
+        return schema
+    if _is_enum(schema) or schema.get("$ref") in enums:
+        return {"anyOf": [schema, {"type": "string"}]}
+    for key in ("oneOf", "anyOf"):
+        if isinstance(schema.get(key), list):
+            return {**schema, key: [_opened(member, enums) for member in schema[key]]}
+    if schema.get("type") == "array" and "items" in schema:
+        return {**schema, "items": _opened(schema["items"], enums)}
+    return schema
 
 
 def open_enums(spec: dict[str, Any]) -> dict[str, Any]:
     """A copy of `spec` in which each component property holding a string enum (inline or by
-    $ref) is `anyOf: [<the enum>, string]`. openapi-python-client turns that into `<Enum> | str`,
-    parsed as the enum when the value is known and kept as the string when not; a plain enum
-    would raise on a value the server added later."""
+    $ref, also nullable or in an array) is "the enum or a string" (`anyOf`).
+    openapi-python-client turns that into `<Enum> | str`, parsed as the enum when the value is
+    known and kept as the string when not; a plain enum would raise on a value the server
+    added later."""
     opened = copy.deepcopy(spec)
     schemas = opened.get("components", {}).get("schemas", {})
     enums = {f"{_REF}{name}" for name, schema in schemas.items() if _is_enum(schema)}
     for schema in schemas.values():
         properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
         for name, prop in list(properties.items()):
-            if _is_enum(prop) or (isinstance(prop, dict) and prop.get("$ref") in enums):
-                properties[name] = {"anyOf": [prop, {"type": "string"}]}
+            properties[name] = _opened(prop, enums)
     return opened
 
 

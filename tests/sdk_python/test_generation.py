@@ -94,6 +94,13 @@ def test_enums_in_component_properties_are_opened_for_the_generator() -> None:
     schemas["FaxStatus"] = {"type": "string", "enum": ["queued", "SUCCESS"]}
     schemas["FaxJob"]["properties"]["status"] = {"$ref": "#/components/schemas/FaxStatus"}
     schemas["FaxJob"]["properties"]["kind"] = {"type": "string", "enum": ["a", "b"]}
+    schemas["FaxJob"]["properties"]["was"] = {
+        "oneOf": [{"$ref": "#/components/schemas/FaxStatus"}, {"type": "null"}]
+    }
+    schemas["FaxJob"]["properties"]["history"] = {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/FaxStatus"},
+    }
     opened = python_sdk.open_enums(spec)
     properties = opened["components"]["schemas"]["FaxJob"]["properties"]
     assert properties["status"] == {
@@ -106,8 +113,13 @@ def test_enums_in_component_properties_are_opened_for_the_generator() -> None:
         "$ref": "#/components/schemas/FaxStatus"
     }  # the spec itself is left alone
 
+    assert properties["was"]["oneOf"][0]["anyOf"][1] == {"type": "string"}
+    assert properties["history"]["items"]["anyOf"][1] == {"type": "string"}
+
     model = generated(spec).files[f"{python_sdk.FOLDER}/models/fax_job.py"].decode()
     assert "status: FaxStatus | str" in model
+    assert "was: FaxStatus | None | str | Unset" in model
+    assert "history: list[FaxStatus | str] | Unset" in model
 
 
 def test_the_operations_table_is_emitted_from_the_spec() -> None:

@@ -55,8 +55,11 @@ def methods_for(operation_id: str) -> list[Callable[..., Any]]:
     ]
 
 
+SET_BY_THE_SDK = {"x_request_id"}  # one per call, sent by every method
+
+
 def spec_parameters(operation: dict[str, Any]) -> set[str]:
-    names = {python_name(p["name"]) for p in operation.get("parameters", [])}
+    names = {python_name(p["name"]) for p in operation.get("parameters", [])} - SET_BY_THE_SDK
     for media in operation.get("requestBody", {}).get("content", {}).values():
         names |= set(media.get("schema", {}).get("properties", {}))
     return names
