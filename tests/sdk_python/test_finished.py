@@ -261,3 +261,11 @@ def test_an_answer_that_is_not_the_spec_s_is_a_faxbot_error() -> None:
     assert error.status == 200 and "unexpected answer to get_fax_status" in error.message
     assert json.loads(json.dumps(error.details)) == {}
     assert uuid.UUID(hex=error.request_id or "")  # the id the SDK sent, as the stub sent none
+
+
+def test_a_proxy_s_503_to_health_ready_is_a_server_error_not_a_health() -> None:
+    page = Answer(503, b"<html>maintenance</html>", {"Content-Type": "text/html"})
+    with StubServer(page) as stub, Faxbot(stub.url, "key", max_retries=1, backoff=FAST) as fb:
+        error = _raised(fb.health_ready)
+    assert type(error) is ServerError
+    assert len(stub.received) == 2  # retried by the policy, unlike the appliance's own 503

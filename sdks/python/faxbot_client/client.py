@@ -292,7 +292,10 @@ class Faxbot:
                 time.sleep(self.backoff.delay(retries))
                 retries += 1
                 continue
-            if response.is_success or response.status_code in operation.answers:
+            if response.is_success or (
+                response.status_code in operation.answers  # e.g. health_ready's 503
+                and response.headers.get("Content-Type", "").startswith("application/json")
+            ):
                 return response
             asked = retry_after(response.headers.get("Retry-After"))
             error = error_for(response, asked, request_id)
