@@ -131,10 +131,6 @@ def open_enums(spec: dict[str, Any]) -> dict[str, Any]:
     return opened
 
 
-def _pascal(identifier: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", identifier))
-
-
 def _reader(spec: dict[str, Any], operation: Operation, models: set[str]) -> tuple[str, str]:
     """How the table reads an operation's success answer: (Python type, parse function)."""
     if operation.response == "empty":
