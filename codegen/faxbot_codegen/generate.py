@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from faxbot_codegen import docs, mcp, node_sdk, python_sdk, registry, spec
+from faxbot_codegen import docs, mcp, node_sdk, python_sdk, registry, retry_policy, spec
 from faxbot_codegen.outputs import Outputs
 
 
@@ -38,14 +38,17 @@ def _mcp(sources: Sources, outputs: Outputs) -> None:
 
 def _python(sources: Sources, outputs: Outputs) -> None:
     python_sdk.generate(sources.spec, outputs)
+    retry_policy.generate_python(sources.root, outputs)
 
 
 def _node(sources: Sources, outputs: Outputs) -> None:
     node_sdk.generate(sources.spec, outputs)
+    retry_policy.generate_node(sources.root, outputs)
 
 
 def _docs(sources: Sources, outputs: Outputs) -> None:
     docs.generate(sources.root, outputs)
+    retry_policy.generate_docs(sources.root, outputs)
 
 
 def _registry(sources: Sources, outputs: Outputs) -> None:

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from faxbot.artifact import DEFAULT_PATH
 from faxbot.cli.main import cli
 from faxbot.config.structure import fragment_schema
-from faxbot_codegen import docs
+from faxbot_codegen import docs, retry_policy
 from faxbot_codegen.example import RECOMPUTE, compile_example
 from faxbot_codegen.generate import generate_all
 from faxbot_codegen.keys_table import key_rows
@@ -26,14 +26,20 @@ from faxbot_codegen.outputs import COMMAND, compare
 
 from tests.conftest import REPO
 
-HAND_WRITTEN = [docs.CONFIG_MD, docs.APPLIANCE_MD, docs.PLUGINS_MD, docs.README]
+HAND_WRITTEN = [
+    docs.CONFIG_MD,
+    docs.APPLIANCE_MD,
+    docs.PLUGINS_MD,
+    docs.README,
+    retry_policy.README,
+]
 
 
 def docs_root(tmp_path: Path) -> Path:
-    """A root holding what the docs generator reads and rewrites: the three hand-written files
-    and config.d, as committed."""
+    """A root holding what the docs generator reads and rewrites: the hand-written files,
+    config.d and the SDK retry policy, as committed."""
     root = tmp_path / "repo"
-    for rel in HAND_WRITTEN:
+    for rel in [*HAND_WRITTEN, retry_policy.SOURCE]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO / rel, root / rel)
     shutil.copytree(REPO / "config.d", root / "config.d")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faxbot_codegen import node_sdk, spec
+from faxbot_codegen import node_sdk, retry_policy, spec
 from faxbot_codegen.outputs import NOTICE, Outputs, compare
 
 from tests.conftest import REPO
@@ -54,6 +54,7 @@ def test_generated_sources_are_current_and_deterministic() -> None:
     ]
     for content in first.files.values():
         assert content.decode().startswith(f"// {NOTICE}\n")
+    retry_policy.generate_node(REPO, first)  # the same folder, from sdks/retry-policy.json
     drift = compare(first, REPO)
     assert not drift.any, "run `faxbot codegen`:\n" + drift.summary()
 

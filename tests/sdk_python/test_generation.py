@@ -86,3 +86,50 @@ def test_a_warning_about_the_spec_fails_the_generation() -> None:
     assert "WARNING parsing GET /fax/{job_id}" in str(failed.value)
     assert "Cannot parse response for status code" in str(failed.value)
     assert outputs.files == {}
+
+
+def test_enums_in_component_properties_are_opened_for_the_generator() -> None:
+    spec = copy.deepcopy(SPEC)
+    schemas = spec["components"]["schemas"]
+    schemas["FaxStatus"] = {"type": "string", "enum": ["queued", "SUCCESS"]}
+    schemas["FaxJob"]["properties"]["status"] = {"$ref": "#/components/schemas/FaxStatus"}
+    schemas["FaxJob"]["properties"]["kind"] = {"type": "string", "enum": ["a", "b"]}
+    schemas["FaxJob"]["properties"]["was"] = {
+        "oneOf": [{"$ref": "#/components/schemas/FaxStatus"}, {"type": "null"}]
+    }
+    schemas["FaxJob"]["properties"]["history"] = {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/FaxStatus"},
+    }
+    opened = python_sdk.open_enums(spec)
+    properties = opened["components"]["schemas"]["FaxJob"]["properties"]
+    assert properties["status"] == {
+        "anyOf": [{"$ref": "#/components/schemas/FaxStatus"}, {"type": "string"}]
+    }
+    assert properties["kind"]["anyOf"][1] == {"type": "string"}
+    assert properties["id"] == {"type": "string"}
+    assert opened["components"]["schemas"]["FaxStatus"] == schemas["FaxStatus"]  # still an enum
+    assert spec["components"]["schemas"]["FaxJob"]["properties"]["status"] == {
+        "$ref": "#/components/schemas/FaxStatus"
+    }  # the spec itself is left alone
+
+    assert properties["was"]["oneOf"][0]["anyOf"][1] == {"type": "string"}
+    assert properties["history"]["items"]["anyOf"][1] == {"type": "string"}
+
+    model = generated(spec).files[f"{python_sdk.FOLDER}/models/fax_job.py"].decode()
+    assert "status: FaxStatus | str" in model
+    assert "was: FaxStatus | None | str | Unset" in model
+    assert "history: list[FaxStatus | str] | Unset" in model
+
+
+def test_the_operations_table_is_emitted_from_the_spec() -> None:
+    table = generated(SPEC).files[f"{python_sdk.FOLDER}/operations.py"].decode()
+    assert table.startswith(f"# {NOTICE}\n")
+    assert "GET_FAX_STATUS: Operation[FaxJob] = Operation(" in table
+    assert 'path="/fax/{job_id}",' in table
+    assert 'path_params=("job_id",),' in table
+    assert "parse=FaxJob.from_dict," in table
+    assert (
+        "OPERATIONS: dict[str, Operation[Any]] = {\n    GET_FAX_STATUS.id: GET_FAX_STATUS,\n}"
+        in table
+    )

@@ -4,6 +4,7 @@ Idempotency-Key and document bytes on every attempt."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 import uuid
@@ -19,11 +20,13 @@ from faxbot_client import (
     Document,
     Faxbot,
     FaxbotError,
+    Polling,
     RateLimitError,
     ServerError,
 )
-from faxbot_client.retry import retry_after
+from faxbot_client.retry import RETRY_STATUSES, retry_after
 
+from tests.conftest import REPO
 from tests.sdk_python.stub import JOB, Answer, HangUp, StubServer
 
 TO = "+12025550143"
@@ -52,6 +55,44 @@ def test_429_waits_for_retry_after_then_sends_once() -> None:
     keys = [r.headers["idempotency-key"] for r in stub.received]
     assert keys[0] == keys[1] and uuid.UUID(keys[0]).version == 4
     assert all(r.headers["x-api-key"] == "key" for r in stub.received)
+
+
+def test_the_defaults_are_the_policy_in_sdks_retry_policy_json() -> None:
+    policy = json.loads((REPO / "sdks" / "retry-policy.json").read_text(encoding="utf-8"))
+    assert Backoff() == Backoff(
+        policy["base_seconds"], policy["cap_seconds"], policy["max_retry_after_seconds"]
+    )
+    wait = policy["wait"]
+    assert Polling() == Polling(
+        wait["first_interval_seconds"], wait["multiplier"], wait["max_interval_seconds"]
+    )
+    assert sorted(RETRY_STATUSES) == policy["retry_statuses"]
+    with Faxbot("http://127.0.0.1:9", "key") as faxbot:
+        assert faxbot.max_retries == policy["max_retries"]
+
+
+def test_the_wait_before_retry_n_is_equal_jitter_in_half_to_all_of_the_step() -> None:
+    backoff = Backoff()
+    for retry, step in enumerate([0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]):
+        delays = [backoff.delay(retry) for _ in range(500)]
+        assert all(step / 2 <= delay <= step for delay in delays), retry
+        assert max(delays) - min(delays) > step / 4  # random, not a fixed point
+    assert backoff.delay(2, asked=12.5) == 12.5  # a Retry-After is waited instead
+
+
+def test_polling_intervals_grow_by_half_up_to_the_maximum() -> None:
+    intervals = Polling().intervals()
+    assert [next(intervals) for _ in range(9)] == [
+        1.0,
+        1.5,
+        2.25,
+        3.375,
+        5.0625,
+        7.59375,
+        10.0,
+        10.0,
+        10.0,
+    ]
 
 
 def test_retry_after_is_seconds_or_an_http_date() -> None:
@@ -91,7 +132,7 @@ def test_other_4xx_are_not_retried(status: int) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
-def test_408_429_and_5xx_are_retried(status: int) -> None:
+def test_the_policy_s_statuses_are_retried(status: int) -> None:
     failed = Answer.json(status, {"error": "later", "details": {}})
     with StubServer(failed, QUEUED) as stub, Faxbot(stub.url, "key", backoff=FAST) as faxbot:
         assert faxbot.get_fax_status(str(JOB["id"])).id == JOB["id"]

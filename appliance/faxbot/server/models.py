@@ -3,11 +3,16 @@ OpenAPI spec and the SDKs are generated from."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from litestar.params import KwargDefinition
 
 from faxbot.plugins.contract import FaxStatus
+
+# An RFC 3339 time, such as 2026-01-31T12:00:00.123Z: a string on the wire, typed as a
+# date-time in the spec so that the SDKs read it as one.
+DateTime = Annotated[str, KwargDefinition(format="date-time")]
 
 
 class FaxJob(msgspec.Struct, kw_only=True):
@@ -20,8 +25,8 @@ class FaxJob(msgspec.Struct, kw_only=True):
     error: str | None
     backend: str
     provider_sid: str | None
-    created_at: str
-    updated_at: str
+    created_at: DateTime
+    updated_at: DateTime
 
 
 class FaxJobPage(msgspec.Struct, kw_only=True):

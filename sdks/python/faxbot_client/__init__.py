@@ -1,10 +1,21 @@
-"""The Faxbot Python SDK: `Faxbot(base_url, api_key)` sends faxes and follows their jobs.
+"""The Faxbot Python SDK: `Faxbot()` sends faxes, follows their jobs and calls every other
+operation of the appliance's API.
 
-The request and model code under `faxbot_client._generated` is generated from the appliance's
-OpenAPI spec by `faxbot codegen`; this package's other modules are written by hand."""
+The model code under `faxbot_client._generated` is generated from the appliance's OpenAPI spec
+by `faxbot codegen`; import its types from here or from `faxbot_client.models`, never from
+`_generated`. This package's other modules are written by hand."""
 
-from faxbot_client._generated.models import FaxJob, FaxJobPage
-from faxbot_client.client import Faxbot
+from faxbot_client._generated.models import (
+    ConfigSummary,
+    FaxJob,
+    FaxJobPage,
+    FaxStatus,
+    Health,
+    PluginConfig,
+    PluginDetail,
+    PluginSummary,
+)
+from faxbot_client.client import TERMINAL, Faxbot
 from faxbot_client.errors import (
     AuthenticationError,
     BadRequestError,
@@ -17,27 +28,37 @@ from faxbot_client.errors import (
     ServerError,
     UnprocessableError,
     UnsupportedMediaTypeError,
+    WaitTimeout,
 )
-from faxbot_client.retry import Backoff
+from faxbot_client.retry import Backoff, Polling
 from faxbot_client.uploads import Document
 
 __version__ = "3.0.0.dev0"
 
 __all__ = [
+    "TERMINAL",
     "AuthenticationError",
     "Backoff",
     "BadRequestError",
+    "ConfigSummary",
     "ConnectionFailed",
     "Document",
     "FaxJob",
     "FaxJobPage",
+    "FaxStatus",
     "Faxbot",
     "FaxbotError",
+    "Health",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "PluginConfig",
+    "PluginDetail",
+    "PluginSummary",
+    "Polling",
     "RateLimitError",
     "ServerError",
     "UnprocessableError",
     "UnsupportedMediaTypeError",
+    "WaitTimeout",
 ]

@@ -1,23 +1,41 @@
-"""Typed errors: one class per status the API answers with, all carrying the API's
-`{"error": <message>, "details": {...}}` body as `.message` and `.details`."""
+"""Typed errors: one class per status the API answers with, all carrying the API's error body
+`{"error", "code", "details", "request_id"}` as `.message`, `.code`, `.details` and
+`.request_id`, and the HTTP status as `.status`."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+if TYPE_CHECKING:
+    from faxbot_client._generated.models import FaxJob
+
 
 class FaxbotError(Exception):
-    """An error from the Faxbot API, or no answer from it (`status` is None)."""
+    """An error from the Faxbot API, or no answer from it (`status` is None).
+
+    `code` is the API's machine-readable code (`invalid_number`, `job_not_found`, ...), kept
+    as the string the appliance sent, also when this SDK does not know it; None when the
+    answer was not the API's (a proxy's page) or there was none. `request_id` is the
+    appliance's id of the request (from the body, else its X-Request-Id header; when there
+    was no answer, the id this SDK sent): quote it when asking an operator."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, details: dict[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
-        self.status = status
         self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
         self.details: dict[str, Any] = details or {}
 
     def __str__(self) -> str:
@@ -37,7 +55,7 @@ class PermissionDeniedError(FaxbotError):
 
 
 class NotFoundError(FaxbotError):
-    """404: no such job, or the appliance does not serve the operation."""
+    """404: no such job or plugin, or the appliance does not serve the operation."""
 
 
 class PayloadTooLargeError(FaxbotError):
@@ -60,10 +78,12 @@ class RateLimitError(FaxbotError):
         message: str,
         *,
         status: int | None = 429,
+        code: str | None = None,
+        request_id: str | None = None,
         details: dict[str, Any] | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, status=status, details=details)
+        super().__init__(message, status=status, code=code, request_id=request_id, details=details)
         self.retry_after = retry_after
 
 
@@ -73,6 +93,15 @@ class ServerError(FaxbotError):
 
 class ConnectionFailed(FaxbotError):
     """No answer: the connection failed or timed out on every attempt."""
+
+
+class WaitTimeout(FaxbotError):
+    """`Faxbot.wait` reached its deadline before the job reached SUCCESS or FAILED; `job` is
+    the last state seen."""
+
+    def __init__(self, message: str, *, job: FaxJob, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.job = job
 
 
 _BY_STATUS: dict[int, type[FaxbotError]] = {
@@ -86,29 +115,39 @@ _BY_STATUS: dict[int, type[FaxbotError]] = {
 }
 
 
-def _body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
-    """The API's message and details; a proxy's or a crashed server's body is not JSON."""
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def error_for(
+    response: httpx.Response, retry_after: float | None = None, sent_id: str | None = None
+) -> FaxbotError:
+    """The error an answer means. A proxy's or a crashed server's body is not the API's: the
+    message is then the status and the start of the body, and `code` None."""
     try:
         body = json.loads(response.content)
     except ValueError:
         body = None
+    request_id = _text(response.headers.get("X-Request-Id")) or sent_id
+    code: str | None = None
+    details: dict[str, Any] = {}
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        details = body.get("details")
-        return body["error"], details if isinstance(details, dict) else {}
-    text = response.text.strip()[:200]
-    reason = response.reason_phrase or "error"
-    return f"HTTP {response.status_code} {reason}" + (f": {text}" if text else ""), {}
-
-
-def error_for(response: httpx.Response, retry_after: float | None = None) -> FaxbotError:
-    message, details = _body(response)
+        message: str = body["error"]
+        code = _text(body.get("code"))
+        request_id = _text(body.get("request_id")) or request_id
+        if isinstance(body.get("details"), dict):
+            details = body["details"]
+    else:
+        text = response.text.strip()[:200]
+        reason = response.reason_phrase or "error"
+        message = f"HTTP {response.status_code} {reason}" + (f": {text}" if text else "")
     status = response.status_code
     if status == 429:
-        return RateLimitError(message, details=details, retry_after=retry_after)
-    if status >= 500:
-        return ServerError(message, status=status, details=details)
-    kind = _BY_STATUS.get(status, FaxbotError)
-    return kind(message, status=status, details=details)
+        return RateLimitError(
+            message, code=code, request_id=request_id, details=details, retry_after=retry_after
+        )
+    kind = ServerError if status >= 500 else _BY_STATUS.get(status, FaxbotError)
+    return kind(message, status=status, code=code, request_id=request_id, details=details)
 
 
 __all__ = [
@@ -123,5 +162,6 @@ __all__ = [
     "ServerError",
     "UnprocessableError",
     "UnsupportedMediaTypeError",
+    "WaitTimeout",
     "error_for",
 ]

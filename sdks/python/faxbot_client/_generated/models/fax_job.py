@@ -3,6 +3,7 @@
 # mypy: ignore-errors
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
@@ -19,31 +20,31 @@ class FaxJob:
     """
     Attributes:
         backend (str):
-        created_at (str):
+        created_at (datetime.datetime):
         error (None | str):
         id (str):
         pages (int):
         provider_sid (None | str):
-        status (FaxStatus): Where a fax is; the v2 values, kept for v2 clients.
+        status (FaxStatus | str):
         to (str):
-        updated_at (str):
+        updated_at (datetime.datetime):
     """
 
     backend: str
-    created_at: str
+    created_at: datetime.datetime
     error: None | str
     id: str
     pages: int
     provider_sid: None | str
-    status: FaxStatus
+    status: FaxStatus | str
     to: str
-    updated_at: str
+    updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         backend = self.backend
 
-        created_at = self.created_at
+        created_at = self.created_at.isoformat()
 
         error: None | str
         error = self.error
@@ -55,11 +56,15 @@ class FaxJob:
         provider_sid: None | str
         provider_sid = self.provider_sid
 
-        status: str = self.status
+        status: str
+        if isinstance(self.status, str):
+            status = self.status
+        else:
+            status = self.status
 
         to = self.to
 
-        updated_at = self.updated_at
+        updated_at = self.updated_at.isoformat()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,7 +89,7 @@ class FaxJob:
         d = dict(src_dict)
         backend = d.pop("backend")
 
-        created_at = d.pop("created_at")
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         def _parse_error(data: object) -> None | str:
             if data is None:
@@ -104,11 +109,22 @@ class FaxJob:
 
         provider_sid = _parse_provider_sid(d.pop("provider_sid"))
 
-        status = check_fax_status(d.pop("status"))
+        def _parse_status(data: object) -> FaxStatus | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = check_fax_status(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(FaxStatus | str, data)
+
+        status = _parse_status(d.pop("status"))
 
         to = d.pop("to")
 
-        updated_at = d.pop("updated_at")
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
         fax_job = cls(
             backend=backend,
