@@ -38,8 +38,9 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** How long `wait()` sleeps before poll `poll` (0-based): 1 s, then 1.5 times longer each
- * time up to 10 s, and never past the deadline, `remainingMs` away. */
+/** How long `wait()` sleeps after its read number `poll` (0-based; the first read is at
+ * once): 1 s, then 1.5 times longer each time up to 10 s, and never past the deadline,
+ * `remainingMs` away. */
 export function pollDelayMs(poll: number, remainingMs: number): number {
   const interval = Math.min(
     RETRY_POLICY.waitMaxIntervalMs,

@@ -51,6 +51,18 @@ test("each named method calls its own operation: method, path and parameters", a
   }
 });
 
+test("healthReady: the appliance's 503 (not ready) is its answer, not retried", async () => {
+  const notReady = { status: "not ready", checks: { plugins: "starting" } };
+  const server = await stub([[503, {}, notReady]]);
+  try {
+    const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k" });
+    assert.deepEqual(await faxbot.healthReady(), notReady);
+    assert.equal(server.requests.length, 1);
+  } finally {
+    server.close();
+  }
+});
+
 test("the read operations answer from a real appliance", { skip: needsAppliance }, async () => {
   const faxbot = client();
   const config = await faxbot.getConfig();

@@ -181,7 +181,7 @@ test("every attempt of one call carries the same X-Request-Id; each call its own
     await faxbot.getFaxStatus(JOB.id);
     const ids = server.requests.map((request) => request.headers["x-request-id"]);
     assert.equal(ids.length, 3);
-    assert.match(ids[0], /^[A-Za-z0-9._:-]{1,128}$/, "an id the appliance accepts as the request's");
+    assert.match(ids[0], /^[0-9a-f]{32}$/, "32 hex digits, an id the appliance takes as the request's");
     assert.equal(ids[1], ids[0], "the retry reused it");
     assert.notEqual(ids[2], ids[0], "the next call has its own");
   } finally {
@@ -234,7 +234,7 @@ test("backoff: exponential from 0.5 s up to 8 s, with equal jitter in [c/2, c]",
   assert.deepEqual([0, 3].map((n) => backoffMs(n, () => 0.5)), [375, 3000]);
 });
 
-test("wait's polls: after 1 s, then x1.5 up to 10 s, never past the deadline", async () => {
+test("wait's polls: 1 s after the first read, then x1.5 up to 10 s, never past the deadline", async () => {
   const { pollDelayMs } = await import("../dist/retry.js");
   const forever = Number.POSITIVE_INFINITY;
   assert.deepEqual(

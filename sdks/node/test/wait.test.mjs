@@ -1,5 +1,6 @@
-// wait(): polls until SUCCESS or FAILED, goes on through statuses it does not know, and
-// rejects at its deadline with the job as last seen. Against a real appliance and stubs.
+// wait(): reads the job, polls until SUCCESS or FAILED, goes on through statuses it does not
+// know, and rejects at its deadline with the job as last seen. Against a real appliance and
+// stubs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -41,7 +42,7 @@ test("a status this SDK does not know is not final: polling goes on", async () =
     const done = await faxbot.wait(jobBody().id, { timeoutMs: 60_000 });
     assert.equal(done.status, "SUCCESS");
     assert.equal(done.pages, 2);
-    assert.equal(server.requests.length, 3, "getFaxStatus, then a poll that saw it again, then one that saw SUCCESS");
+    assert.equal(server.requests.length, 3, "getFaxStatus, then wait's first read, then a poll that saw SUCCESS");
     for (const request of server.requests) {
       assert.equal(request.method, "GET");
       assert.equal(request.url, `/fax/${jobBody().id}`);
@@ -70,7 +71,19 @@ test("at the deadline: WaitTimeoutError with the job as the last poll saw it", a
   }
 });
 
-test("timeoutMs 0: one poll at once, then WaitTimeoutError", async () => {
+test("a job already done: one read, no polling", async () => {
+  const server = await stub([[200, {}, jobBody({ status: "FAILED", error: "busy" })]]);
+  try {
+    const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k" });
+    const done = await faxbot.wait(jobBody().id);
+    assert.equal(done.status, "FAILED");
+    assert.equal(server.requests.length, 1);
+  } finally {
+    server.close();
+  }
+});
+
+test("timeoutMs 0: one read at once, then WaitTimeoutError", async () => {
   const server = await stub([[200, {}, jobBody({ status: "queued" })]]);
   try {
     const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k" });
