@@ -12,7 +12,8 @@ const folder = dirname(dirname(fileURLToPath(import.meta.url)));
 const tools = ["typescript", "@types/node"];
 
 function run(args) {
-  const result = spawnSync(process.execPath, args, { cwd: folder, stdio: "inherit" });
+  // Their output goes to stderr: stdout may be the outer command's answer (`npm pack --json`).
+  const result = spawnSync(process.execPath, args, { cwd: folder, stdio: ["ignore", 2, 2] });
   if (result.error) {
     throw result.error;
   }
@@ -29,7 +30,7 @@ if (!tools.every((tool) => existsSync(join(folder, "node_modules", tool, "packag
     process.exit(1);
   }
   // The outer npm's options reach this one as npm_config_* variables (--omit=dev, --global,
-  // --save ...): these flags say what this install is, whatever the outer one was.
+  // --json ...): these flags say what this install is, whatever the outer one was.
   run([
     npm,
     "ci",
@@ -40,6 +41,7 @@ if (!tools.every((tool) => existsSync(join(folder, "node_modules", tool, "packag
     "--no-audit",
     "--no-fund",
     "--no-dry-run",
+    "--json=false",
     "--loglevel=error",
   ]);
 }
