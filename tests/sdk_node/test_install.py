@@ -44,12 +44,12 @@ console.log(JSON.stringify({ id: done.id, status: done.status, retries: RETRY_PO
 TYPESCRIPT = """
 import { Faxbot, WaitTimeoutError, type FaxJob, type JobStatus } from "@faxbot/sdk";
 
-const newer: JobStatus = "a_status_from_a_newer_appliance";
+export const statuses: JobStatus[] = ["queued", "a_status_from_a_newer_appliance"];
 
 export async function settled(faxbot: Faxbot, id: string): Promise<boolean> {
   try {
     const job: FaxJob = await faxbot.wait(id, { timeoutMs: 1000 });
-    return job.status === "SUCCESS" || job.status === newer;
+    return job.status === "SUCCESS" || job.status === "a_status_from_a_newer_appliance";
   } catch (error) {
     if (error instanceof WaitTimeoutError) {
       return error.job.status === "FAILED";

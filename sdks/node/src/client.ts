@@ -107,7 +107,8 @@ function fromEnvironment(option: string | undefined, name: string, variable: str
   const value = option ?? process.env[variable];
   if (value === undefined || value === "") {
     throw new TypeError(
-      `${name} is required: pass { ${name} } to new Faxbot() or set the environment variable ${variable}`,
+      `${name} is required: pass { ${name} } to new Faxbot() ` +
+        `or set the environment variable ${variable}`,
     );
   }
   return value;
@@ -173,7 +174,10 @@ export class Faxbot {
    * longer each time up to 10 s, never sleeping past the deadline: there it reads the job a
    * last time and, if it is still not done, rejects with a WaitTimeoutError carrying it. A
    * status this SDK does not know is not final: polling goes on. */
-  async wait(id: string, { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS }: WaitOptions = {}): Promise<FaxJob> {
+  async wait(
+    id: string,
+    { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS }: WaitOptions = {},
+  ): Promise<FaxJob> {
     if (!(timeoutMs >= 0)) {
       throw new TypeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
     }

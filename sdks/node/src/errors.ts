@@ -104,8 +104,8 @@ export function errorFor(
   statusText = "",
 ): FaxbotError {
   const fields = isRecord(body) ? body : {};
-  const message =
-    text(fields.error) ?? text(fields.detail) ?? `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
+  const fallback = `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
+  const message = text(fields.error) ?? text(fields.detail) ?? fallback;
   const kind = BY_STATUS[status] ?? (status >= 500 ? ServerError : FaxbotError);
   return new kind(message, {
     status,

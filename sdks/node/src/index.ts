@@ -27,7 +27,13 @@ export {
 } from "./errors.js";
 // FaxJob and FaxJobPage with a status open to values a newer appliance may add; they take
 // precedence over the generated ones of the same names exported below.
-export { type FaxJob, type FaxJobPage, isTerminal, type JobStatus, TERMINAL_STATUSES } from "./jobs.js";
+export {
+  type FaxJob,
+  type FaxJobPage,
+  isTerminal,
+  type JobStatus,
+  TERMINAL_STATUSES,
+} from "./jobs.js";
 export * from "./generated/operations.js";
 export { RETRY_POLICY } from "./generated/retryPolicy.js";
 export type * from "./generated/types.js";
