@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 
-import { ConnectionError, errorFor } from "./errors.js";
+import { ConnectionError, errorFor, WaitTimeoutError } from "./errors.js";
 import {
   operations,
   type OperationId,
@@ -10,17 +10,28 @@ import {
   type OperationResponses,
   type OperationSpec,
 } from "./generated/operations.js";
-import type { FaxJob, FaxJobPage } from "./generated/types.js";
-import { backoffMs, isRetryableStatus, MAX_RETRY_AFTER_MS, retryAfterMs, sleep } from "./retry.js";
+import { RETRY_POLICY } from "./generated/retryPolicy.js";
+import { type FaxJob, type FaxJobPage, isTerminal, type JobStatus } from "./jobs.js";
+import {
+  backoffMs,
+  isRetryableStatus,
+  MAX_RETRY_AFTER_MS,
+  pollDelayMs,
+  retryAfterMs,
+  sleep,
+} from "./retry.js";
 
 export interface FaxbotOptions {
-  /** Where the appliance's REST API answers, e.g. `http://127.0.0.1:8080`. */
-  baseUrl: string;
-  /** A token from `faxbot keys new`, sent as `X-API-Key`. */
-  apiKey: string;
+  /** Where the appliance's REST API answers, e.g. `http://127.0.0.1:8080`; the environment
+   * variable FAXBOT_URL when left out. */
+  baseUrl?: string | undefined;
+  /** A token from `faxbot keys new`, sent as `X-API-Key`; the environment variable
+   * FAXBOT_API_KEY when left out. */
+  apiKey?: string | undefined;
   /** How long one attempt may take, response body included. */
   timeoutMs?: number | undefined;
-  /** How many times a failed request is tried again (network errors, 408, 429, 5xx). */
+  /** How many times a failed request is tried again (network errors, timeouts, 408, 429,
+   * 500, 502, 503, 504); 3 unless given. */
   maxRetries?: number | undefined;
 }
 
@@ -33,14 +44,31 @@ export interface SendFaxOptions {
   idempotencyKey?: string | undefined;
 }
 
+/** A moment: a Date, or an RFC 3339 date-time string such as `2026-05-01T00:00:00Z`. */
+export type Moment = Date | string;
+
 export interface ListFaxesOptions {
   /** Jobs per page, 1-200 (the appliance's default is 50). */
   limit?: number | undefined;
+  /** Only jobs at this status. */
+  status?: JobStatus | undefined;
+  /** Only jobs to this recipient (E.164, e.g. `+12025550143`). */
+  to?: string | undefined;
+  /** Only jobs created at or after this moment. */
+  createdSince?: Moment | undefined;
+  /** Only jobs created before this moment. */
+  createdUntil?: Moment | undefined;
 }
 
 export interface ListFaxesPageOptions extends ListFaxesOptions {
   /** `next_cursor` of the previous page; left out for the first page. */
   cursor?: string | null | undefined;
+}
+
+export interface WaitOptions {
+  /** How long to wait for SUCCESS or FAILED before rejecting with a WaitTimeoutError;
+   * 5 minutes unless given. */
+  timeoutMs?: number | undefined;
 }
 
 /** The arguments of `request(id, ...)`: none for an operation that takes nothing. */
@@ -66,6 +94,36 @@ interface Answer {
 
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 const IDEMPOTENCY_KEY = "Idempotency-Key";
+const REQUEST_ID = "X-Request-Id";
+const DEFAULT_WAIT_TIMEOUT_MS = 300_000;
+const SUCCESS_ONLY: ReadonlySet<number> = new Set();
+// The spec documents health_ready's 503 with the success schema (Health); the generated table
+// does not carry such statuses yet, so this one is named here.
+const NOT_READY_IS_AN_ANSWER: ReadonlySet<number> = new Set([503]);
+
+/** An option, else the environment variable named for it; a TypeError naming both if neither
+ * is set. */
+function fromEnvironment(option: string | undefined, name: string, variable: string): string {
+  const value = option ?? process.env[variable];
+  if (value === undefined || value === "") {
+    throw new TypeError(
+      `${name} is required: pass { ${name} } to new Faxbot() ` +
+        `or set the environment variable ${variable}`,
+    );
+  }
+  return value;
+}
+
+/** A query value as the appliance reads it: a Date as an RFC 3339 date-time in UTC. */
+function moment(value: Moment | undefined, name: string): string | undefined {
+  if (!(value instanceof Date)) {
+    return value;
+  }
+  if (Number.isNaN(value.getTime())) {
+    throw new TypeError(`${name} is an invalid Date`);
+  }
+  return value.toISOString();
+}
 
 export class Faxbot {
   readonly baseUrl: string;
@@ -73,13 +131,19 @@ export class Faxbot {
   readonly maxRetries: number;
   readonly #apiKey: string;
 
-  constructor({ baseUrl, apiKey, timeoutMs = 30_000, maxRetries = 3 }: FaxbotOptions) {
-    if (!/^https?:\/\//.test(baseUrl ?? "")) {
+  /** A client of the appliance at `baseUrl` (else FAXBOT_URL) with the key `apiKey` (else
+   * FAXBOT_API_KEY). */
+  constructor({
+    baseUrl: givenUrl,
+    apiKey: givenKey,
+    timeoutMs = 30_000,
+    maxRetries = RETRY_POLICY.maxRetries,
+  }: FaxbotOptions = {}) {
+    const baseUrl = fromEnvironment(givenUrl, "baseUrl", "FAXBOT_URL");
+    if (!/^https?:\/\//.test(baseUrl)) {
       throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
     }
-    if (typeof apiKey !== "string" || apiKey === "") {
-      throw new TypeError("apiKey is required: a token from `faxbot keys new`");
-    }
+    const apiKey = fromEnvironment(givenKey, "apiKey", "FAXBOT_API_KEY");
     if (!(timeoutMs > 0)) {
       throw new TypeError(`timeoutMs must be positive, got ${timeoutMs}`);
     }
@@ -95,41 +159,130 @@ export class Faxbot {
   /** Queue a fax to `to` (E.164, e.g. `+12025550143`); resolves with the job, durable on the
    * appliance. */
   async sendFax(to: string, file: FaxDocument, options: SendFaxOptions = {}): Promise<FaxJob> {
-    return this.request("send_fax", {
+    return this.#call("send_fax", {
       header: { [IDEMPOTENCY_KEY]: options.idempotencyKey ?? randomUUID() },
       body: { to, file: await documentBlob(file) },
     });
   }
 
+  /** The job now: its status, pages, error. */
   getFaxStatus(id: string): Promise<FaxJob> {
-    return this.request("get_fax_status", { path: { job_id: id } });
+    return this.#call("get_fax_status", { path: { job_id: id } });
   }
 
-  /** One page of jobs, newest first; pass its `next_cursor` as `cursor` for the next. */
-  listFaxesPage({ limit, cursor }: ListFaxesPageOptions = {}): Promise<FaxJobPage> {
-    return this.request("list_faxes", { query: { limit, cursor } });
+  /** The job once it is SUCCESS or FAILED. Reads it at once, then polls after 1 s, 1.5 times
+   * longer each time up to 10 s, never sleeping past the deadline: there it reads the job a
+   * last time and, if it is still not done, rejects with a WaitTimeoutError carrying it. A
+   * status this SDK does not know is not final: polling goes on. */
+  async wait(
+    id: string,
+    { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS }: WaitOptions = {},
+  ): Promise<FaxJob> {
+    if (!(timeoutMs >= 0)) {
+      throw new TypeError(`timeoutMs must be >= 0, got ${timeoutMs}`);
+    }
+    const deadline = performance.now() + timeoutMs;
+    let job = await this.getFaxStatus(id);
+    for (let poll = 0; !isTerminal(job.status); poll += 1) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new WaitTimeoutError(job, timeoutMs);
+      }
+      await sleep(pollDelayMs(poll, left));
+      job = await this.getFaxStatus(id);
+    }
+    return job;
   }
 
-  /** Every job, newest first, fetching page after page as the loop asks for more. */
-  async *listFaxes({ limit }: ListFaxesOptions = {}): AsyncGenerator<FaxJob, void, undefined> {
+  /** One page of jobs, newest first, filtered by the options given; pass its `next_cursor` as
+   * `cursor` (with the same filters) for the next. */
+  async listFaxesPage(options: ListFaxesPageOptions = {}): Promise<FaxJobPage> {
+    const { limit, cursor, status, to, createdSince, createdUntil } = options;
+    return this.#call("list_faxes", {
+      query: {
+        limit,
+        cursor,
+        status,
+        to,
+        created_since: moment(createdSince, "createdSince"),
+        created_until: moment(createdUntil, "createdUntil"),
+      },
+    });
+  }
+
+  /** Every job the filters let through, newest first, fetching page after page as the loop
+   * asks for more. */
+  async *listFaxes(options: ListFaxesOptions = {}): AsyncGenerator<FaxJob, void, undefined> {
     let cursor: string | null = null;
     do {
-      const page: FaxJobPage = await this.listFaxesPage({ limit, cursor });
+      const page: FaxJobPage = await this.listFaxesPage({ ...options, cursor });
       yield* page.items;
       cursor = page.next_cursor;
     } while (cursor !== null);
   }
 
+  /** The plugins this appliance's artifact names, enabled or not. */
+  listPlugins(): Promise<OperationResponses["list_plugins"]> {
+    return this.#call("list_plugins", {});
+  }
+
+  /** A plugin's manifest and enabled state. */
+  getPlugin(id: string): Promise<OperationResponses["get_plugin"]> {
+    return this.#call("get_plugin", { path: { plugin_id: id } });
+  }
+
+  /** A plugin's settings, secrets masked, and the config.d file:line that set each. */
+  getPluginConfig(id: string): Promise<OperationResponses["get_plugin_config"]> {
+    return this.#call("get_plugin_config", { path: { plugin_id: id } });
+  }
+
+  /** The curated registry of plugins, released and planned. */
+  getPluginRegistry(): Promise<OperationResponses["get_plugin_registry"]> {
+    return this.#call("get_plugin_registry", {});
+  }
+
+  /** The running configuration's identity: fingerprint, profile, operations; no secrets. */
+  getConfig(): Promise<OperationResponses["get_config"]> {
+    return this.#call("get_config", {});
+  }
+
+  /** Whether the appliance's process is up (no key needed). */
+  healthLive(): Promise<OperationResponses["health_live"]> {
+    return this.#call("health_live", {});
+  }
+
+  /** Whether the appliance is ready: artifact loaded, plugins started, storage and database
+   * reachable (no key needed). Not ready is an answer, not an error: the appliance's 503
+   * (`status` "not ready", with its `checks`) resolves, at once, without retries. */
+  healthReady(): Promise<OperationResponses["health_ready"]> {
+    return this.#call("health_ready", {}, NOT_READY_IS_AN_ANSWER);
+  }
+
   /** Any operation of the API by its operationId, typed from the OpenAPI spec, e.g.
    * `request("get_plugin", { path: { plugin_id: "test" } })`. */
-  async request<Id extends OperationId>(
+  request<Id extends OperationId>(
     id: Id,
     ...[params]: RequestArgs<Id>
   ): Promise<OperationResponses[Id]> {
+    return this.#call(id, (params ?? {}) as RequestParts);
+  }
+
+  /** One logical call: every attempt carries the same X-Request-Id (and Idempotency-Key).
+   * `answers` are statuses besides 2xx whose body is the operation's answer. */
+  async #call<Id extends OperationId>(
+    id: Id,
+    parts: RequestParts,
+    answers: ReadonlySet<number> = SUCCESS_ONLY,
+  ): Promise<OperationResponses[Id]> {
     const operation: OperationSpec = operations[id];
-    const parts = (params ?? {}) as RequestParts;
     const url = this.#url(id, operation, parts);
-    const headers = new Headers({ "X-API-Key": this.#apiKey, Accept: "application/json" });
+    const headers = new Headers({
+      "X-API-Key": this.#apiKey,
+      Accept: "application/json",
+      // 32 hex digits, as the Python SDK sends: one id in the appliance's logs for every
+      // attempt of the call.
+      [REQUEST_ID]: randomUUID().replaceAll("-", ""),
+    });
     for (const name of operation.headerParams) {
       const value = parts.header?.[name];
       if (value !== undefined && value !== null) {
@@ -142,7 +295,7 @@ export class Faxbot {
     // A POST is tried again only with an Idempotency-Key: the appliance may have acted on
     // the first attempt, and the key makes the second one return that job.
     const retryable = IDEMPOTENT_METHODS.has(operation.method) || headers.has(IDEMPOTENCY_KEY);
-    const answer = await this.#send(operation.method, url, headers, retryable, () =>
+    const answer = await this.#send(operation.method, url, headers, retryable, answers, () =>
       encodeBody(operation.body, parts.body),
     );
     return (await decode(operation.response, answer)) as OperationResponses[Id];
@@ -158,8 +311,9 @@ export class Faxbot {
       path = path.replace(`{${name}}`, encodeURIComponent(value));
     }
     const url = new URL(this.baseUrl + path);
-    for (const name of operation.queryParams) {
-      const value = parts.query?.[name];
+    // Every query value given is sent, not only those the generated table lists: the typed
+    // `request()` admits only the spec's, and the named methods send what they document.
+    for (const [name, value] of Object.entries(parts.query ?? {})) {
       if (value !== undefined && value !== null) {
         url.searchParams.set(name, String(value));
       }
@@ -172,6 +326,7 @@ export class Faxbot {
     url: URL,
     headers: Headers,
     retryable: boolean,
+    answers: ReadonlySet<number>,
     body: () => FormData | string | undefined,
   ): Promise<Answer> {
     for (let attempt = 0; ; attempt += 1) {
@@ -200,12 +355,11 @@ export class Faxbot {
         throw new ConnectionError(
           `${method} ${url.origin}${url.pathname}: ${reason(error, this.timeoutMs)}` +
             ` (${attempt + 1} attempt${attempt === 0 ? "" : "s"})`,
-          null,
-          { attempts: attempt + 1 },
+          { status: null, requestId: headers.get(REQUEST_ID), details: { attempts: attempt + 1 } },
           { cause: error },
         );
       }
-      if (answer.status < 300) {
+      if (answer.status < 300 || answers.has(answer.status)) {
         return answer;
       }
       if (mayRetry && isRetryableStatus(answer.status)) {
@@ -215,7 +369,12 @@ export class Faxbot {
           continue;
         }
       }
-      throw errorFor(answer.status, parseJson(await answer.body.text()), answer.statusText);
+      throw errorFor(
+        answer.status,
+        parseJson(await answer.body.text()),
+        answer.headers,
+        answer.statusText,
+      );
     }
   }
 }

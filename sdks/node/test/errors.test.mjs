@@ -1,20 +1,24 @@
-// Typed errors from a real appliance: the class by status, the API's message and details.
+// Typed errors: the class by status, the API's message and details from a real appliance;
+// `code` and `requestId` from every place they can come from, against local stubs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
   AuthenticationError,
   BadRequestError,
+  ConnectionError,
   Faxbot,
   FaxbotError,
   NotFoundError,
   PayloadTooLargeError,
   PermissionDeniedError,
+  ServerError,
   UnprocessableError,
   UnsupportedMediaTypeError,
 } from "@faxbot/sdk";
 
 import { appliance, client, needsAppliance, onePagePdf, readerClient, TO } from "../testing/helpers.mjs";
+import { stub } from "../testing/stub.mjs";
 
 /** Assert that `promise` rejects with an instance of `kind` with `status`; return the error. */
 async function rejectsWith(promise, kind, status) {
@@ -78,4 +82,69 @@ test("a 4xx is not retried", { skip: needsAppliance }, async () => {
   const started = Date.now();
   await rejectsWith(client({ maxRetries: 3 }).getFaxStatus("nope"), NotFoundError, 404);
   assert.ok(Date.now() - started < 1000, "answered at once, no backoff");
+});
+
+/** The error `call(faxbot)` rejects with, against a stub giving `answers`; and the requests. */
+async function errorFrom(answers, call = (faxbot) => faxbot.getFaxStatus("job-1"), options = {}) {
+  const server = await stub(answers);
+  try {
+    const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k", maxRetries: 0, ...options });
+    const error = await call(faxbot).then(
+      () => assert.fail("resolved"),
+      (e) => e,
+    );
+    return { error, requests: server.requests };
+  } finally {
+    server.close();
+  }
+}
+
+test("code, requestId, details and message from the API's error body", async () => {
+  const body = {
+    error: "no fax job with id 'job-1'",
+    detail: "no fax job with id 'job-1'",
+    code: "job_not_found",
+    details: { id: "job-1" },
+    request_id: "req-from-body",
+  };
+  const { error } = await errorFrom([[404, { "x-request-id": "req-from-header" }, body]]);
+  assert.ok(error instanceof NotFoundError);
+  assert.equal(error.status, 404);
+  assert.equal(error.code, "job_not_found");
+  assert.equal(error.requestId, "req-from-body", "the body's request_id comes first");
+  assert.deepEqual(error.details, { id: "job-1" });
+  assert.equal(error.message, "no fax job with id 'job-1'");
+});
+
+test("a code this SDK does not know is kept as it came", async () => {
+  const body = { error: "new rule", code: "recipient_on_do_not_fax_list", details: {}, request_id: "r1" };
+  const { error } = await errorFrom([[400, {}, body]]);
+  assert.ok(error instanceof BadRequestError);
+  assert.equal(error.code, "recipient_on_do_not_fax_list");
+});
+
+test("requestId from the X-Request-Id header when the body has none", async () => {
+  const { error } = await errorFrom([[502, { "x-request-id": "req-7", "content-type": "text/html" }, "<h1>Bad Gateway</h1>"]]);
+  assert.ok(error instanceof ServerError);
+  assert.equal(error.requestId, "req-7");
+  assert.equal(error.code, null, "a proxy's answer has no API code");
+  assert.deepEqual(error.details, {});
+  assert.equal(error.message, "HTTP 502 Bad Gateway");
+});
+
+test("a v2-era body: the message from `detail`", async () => {
+  const { error } = await errorFrom([[422, {}, { detail: "too many pages" }]]);
+  assert.ok(error instanceof UnprocessableError);
+  assert.equal(error.message, "too many pages");
+  assert.equal(error.code, null);
+  assert.equal(error.requestId, null);
+});
+
+test("no response: requestId is the X-Request-Id the SDK sent", async () => {
+  const { error, requests } = await errorFrom(["hang"], undefined, { timeoutMs: 200 });
+  assert.ok(error instanceof ConnectionError);
+  assert.equal(error.code, null);
+  assert.equal(requests.length, 1);
+  assert.equal(error.requestId, requests[0].headers["x-request-id"]);
+  assert.ok(error.requestId);
 });

@@ -1,14 +1,14 @@
-// Retries: a dropped connection against a real appliance (one job, not two), and Retry-After,
-// 5xx, refused connections and timeouts against small local stubs.
+// Retries: a dropped connection against a real appliance (one job, not two), and the retry
+// policy (which statuses, Retry-After, backoff, one X-Request-Id per call) against local stubs.
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer, connect } from "node:net";
 import { test } from "node:test";
 
-import { ConnectionError, Faxbot, RateLimitError, ServerError } from "@faxbot/sdk";
+import { ConnectionError, Faxbot, RateLimitError, RETRY_POLICY, ServerError } from "@faxbot/sdk";
 
 import { appliance, client, needsAppliance, onePagePdf } from "../testing/helpers.mjs";
+import { jobBody, stub } from "../testing/stub.mjs";
 
 /** Only this test sends to this number, so its jobs can be counted on a shared appliance. */
 const DROP_TO = "+12025550177";
@@ -87,44 +87,7 @@ test("a dropped connection is retried with the same Idempotency-Key: one job", {
   }
 });
 
-/** A local HTTP stub answering with `answers` in turn (the last one repeats); records what
- * came in. An answer is [status, headers, body object] or "hang" (never answers). */
-async function stub(answers) {
-  const requests = [];
-  const server = createHttpServer(async (request, response) => {
-    const chunks = [];
-    for await (const chunk of request) {
-      chunks.push(chunk);
-    }
-    requests.push({ at: Date.now(), method: request.method, url: request.url, headers: request.headers });
-    const answer = answers[Math.min(requests.length, answers.length) - 1];
-    if (answer === "hang") {
-      return;
-    }
-    const [status, headers, body] = answer;
-    response.writeHead(status, { "content-type": "application/json", ...headers });
-    response.end(JSON.stringify(body));
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const close = () => {
-    server.closeAllConnections();
-    server.close();
-  };
-  return { requests, close, url: `http://127.0.0.1:${server.address().port}` };
-}
-
-const JOB = {
-  id: "0123456789abcdef0123456789abcdef",
-  to: "+12025550143",
-  status: "queued",
-  pages: 1,
-  error: null,
-  backend: "test",
-  provider_sid: null,
-  created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-01T00:00:00Z",
-};
+const JOB = jobBody();
 const SLOW_DOWN = [429, { "retry-after": "1" }, { error: "slow down", details: {} }];
 
 test("429 with Retry-After: 1 waits a second, then the same request succeeds", async () => {
@@ -172,12 +135,67 @@ test("5xx until the retries run out: ServerError with the API's message", async 
   }
 });
 
-test("a Retry-After over a minute is not waited for: RateLimitError at once", async () => {
-  const server = await stub([[429, { "retry-after": "3600" }, { error: "come back later" }]]);
+test("a Retry-After over a minute is not waited for: the error at once", async () => {
+  const later = new Date(Date.now() + 3_600_000).toUTCString();
+  for (const [status, retryAfter, kind] of [
+    [429, "3600", RateLimitError],
+    [503, "61", ServerError],
+    [503, later, ServerError],
+  ]) {
+    const server = await stub([[status, { "retry-after": retryAfter }, { error: "come back later" }], [200, {}, JOB]]);
+    try {
+      const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k" });
+      const error = await faxbot.getFaxStatus(JOB.id).catch((e) => e);
+      assert.ok(error instanceof kind, `${status} Retry-After ${retryAfter}: ${error}`);
+      assert.equal(error.message, "come back later");
+      assert.equal(server.requests.length, 1, `${status} Retry-After ${retryAfter} was not retried`);
+    } finally {
+      server.close();
+    }
+  }
+});
+
+test("retried: 408, 429, 500, 502, 503, 504; not retried: 501, 505, other 4xx", async () => {
+  const retried = [];
+  for (const status of [400, 404, 408, 409, 429, 500, 501, 502, 503, 504, 505, 507]) {
+    const server = await stub([[status, { "retry-after": "0" }, { error: `status ${status}` }], [200, {}, JOB]]);
+    try {
+      const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k", maxRetries: 1 });
+      await faxbot.getFaxStatus(JOB.id).catch(() => undefined);
+      if (server.requests.length === 2) {
+        retried.push(status);
+      }
+    } finally {
+      server.close();
+    }
+  }
+  assert.deepEqual(retried, [408, 429, 500, 502, 503, 504]);
+  assert.deepEqual(retried, [...RETRY_POLICY.retryStatuses], "the policy's statuses, no others");
+});
+
+test("every attempt of one call carries the same X-Request-Id; each call its own", async () => {
+  const server = await stub([[503, { "retry-after": "0" }, { error: "starting" }], [200, {}, JOB], [200, {}, JOB]]);
   try {
     const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k" });
-    await assert.rejects(faxbot.listFaxesPage(), RateLimitError);
-    assert.equal(server.requests.length, 1);
+    await faxbot.getFaxStatus(JOB.id);
+    await faxbot.getFaxStatus(JOB.id);
+    const ids = server.requests.map((request) => request.headers["x-request-id"]);
+    assert.equal(ids.length, 3);
+    assert.match(ids[0], /^[0-9a-f]{32}$/, "32 hex digits, an id the appliance takes as the request's");
+    assert.equal(ids[1], ids[0], "the retry reused it");
+    assert.notEqual(ids[2], ids[0], "the next call has its own");
+  } finally {
+    server.close();
+  }
+});
+
+test("the default number of retries is the policy's", async () => {
+  const server = await stub([[503, { "retry-after": "0" }, { error: "starting" }]]);
+  try {
+    const faxbot = new Faxbot({ baseUrl: server.url, apiKey: "k" });
+    assert.equal(faxbot.maxRetries, RETRY_POLICY.maxRetries);
+    await assert.rejects(faxbot.getFaxStatus(JOB.id), ServerError);
+    assert.equal(server.requests.length, 1 + RETRY_POLICY.maxRetries);
   } finally {
     server.close();
   }
@@ -209,10 +227,23 @@ test("no answer within timeoutMs: ConnectionError", async () => {
   }
 });
 
-test("backoff: exponential from 0.5 s up to 8 s, with jitter in the upper half", async () => {
+test("backoff: exponential from 0.5 s up to 8 s, with equal jitter in [c/2, c]", async () => {
   const { backoffMs } = await import("../dist/retry.js");
   assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map((n) => backoffMs(n, () => 1)), [500, 1000, 2000, 4000, 8000, 8000, 8000]);
   assert.deepEqual([0, 1, 4].map((n) => backoffMs(n, () => 0)), [250, 500, 4000]);
+  assert.deepEqual([0, 3].map((n) => backoffMs(n, () => 0.5)), [375, 3000]);
+});
+
+test("wait's polls: 1 s after the first read, then x1.5 up to 10 s, never past the deadline", async () => {
+  const { pollDelayMs } = await import("../dist/retry.js");
+  const forever = Number.POSITIVE_INFINITY;
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 10].map((n) => pollDelayMs(n, forever)),
+    [1000, 1500, 2250, 3375, 5062.5, 7593.75, 10000, 10000],
+  );
+  assert.equal(pollDelayMs(0, 300), 300);
+  assert.equal(pollDelayMs(6, 9999), 9999);
+  assert.equal(pollDelayMs(2, -5), 0);
 });
 
 test("Retry-After: seconds, HTTP dates, past dates and nonsense", async () => {
