@@ -24,6 +24,7 @@ from faxbot.server.errors import EXCEPTION_HANDLERS
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.openapi import openapi_config
 from faxbot.server.plugin_views import PluginViews, load_registry
+from faxbot.server.request_ids import send_request_id
 from faxbot.server.requestlog import RequestLog
 from faxbot.server.routes import fax, handlers, plugins, system
 
@@ -103,12 +104,16 @@ def create_app(
                 "audit": None,  # the audit log, once the lifespan opened it
                 "token_validator": None,  # the auth plugin, once started
                 "upload_max_bytes": limits.upload_max_bytes,
+                "legacy_calls": system.LegacyCalls(logger),
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=limits.upload_max_bytes + MULTIPART_SLACK,
         middleware=[RequestLog, RequireScope],
-        openapi_config=openapi_config(),
+        before_send=[send_request_id],
+        # No spec rendering and no schema pages here (Litestar's load their code from a CDN):
+        # GET /openapi.json serves the committed spec (routes/system.py).
+        openapi_config=None,
         logging_config=None,
         debug=False,
     )

@@ -3,11 +3,24 @@ OpenAPI spec and the SDKs are generated from."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from faxbot.plugins.contract import FaxStatus
+from faxbot.server.error_codes import ErrorCode
+
+# A time on the wire: an RFC 3339 string in UTC with milliseconds, such as
+# 2026-01-31T12:00:00.123Z (kept a string: the v2 shape, and the exact text clients see).
+DateTime = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={
+            "description": "An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z.",
+            "extra": {"format": "date-time"},
+        }
+    ),
+]
 
 
 class FaxJob(msgspec.Struct, kw_only=True):
@@ -20,8 +33,8 @@ class FaxJob(msgspec.Struct, kw_only=True):
     error: str | None
     backend: str
     provider_sid: str | None
-    created_at: str
-    updated_at: str
+    created_at: DateTime
+    updated_at: DateTime
 
 
 class FaxJobPage(msgspec.Struct, kw_only=True):
@@ -30,8 +43,14 @@ class FaxJobPage(msgspec.Struct, kw_only=True):
 
 
 class ErrorBody(msgspec.Struct, kw_only=True):
+    """The body of every error. `code` is for programs (accept codes you do not know);
+    `error` is the message for people, `detail` the same message for Faxbot v2 clients."""
+
     error: str
+    detail: str
+    code: ErrorCode
     details: dict[str, Any]
+    request_id: str
 
 
 class PluginSummary(msgspec.Struct, kw_only=True):

@@ -1,5 +1,6 @@
-"""One structured log line per request: method, path, status, milliseconds. No headers, no
-query strings, no bodies: nothing there can carry a token or a document into the log."""
+"""One structured log line per request: method, path, status, milliseconds, key id and request
+id. No other header, no query strings, no bodies: nothing there can carry a token or a
+document into the log (the request id is checked to be a short plain string first)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from faxbot.server.request_ids import request_id
 
 log = logging.getLogger("faxbot.request")
 
@@ -52,5 +55,6 @@ class RequestLog:
                     "status": status,
                     "ms": round((time.perf_counter() - began) * 1000, 2),
                     "key_id": getattr(key, "id", None) or refused_key,
+                    "request_id": request_id(scope),
                 },
             )

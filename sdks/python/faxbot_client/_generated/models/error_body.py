@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.error_code import ErrorCode, check_error_code
+
 if TYPE_CHECKING:
     from ..models.error_body_details import ErrorBodyDetails
 
@@ -20,25 +22,41 @@ T = TypeVar("T", bound="ErrorBody")
 class ErrorBody:
     """
     Attributes:
+        code (ErrorCode): What went wrong, for programs to branch on; docs/appliance.md lists each code with its
+                status and meaning. A newer appliance may add codes: accept one you do not know.
+        detail (str):
         details (ErrorBodyDetails):
         error (str):
+        request_id (str):
     """
 
+    code: ErrorCode
+    detail: str
     details: ErrorBodyDetails
     error: str
+    request_id: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        code: str = self.code
+
+        detail = self.detail
+
         details = self.details.to_dict()
 
         error = self.error
+
+        request_id = self.request_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "code": code,
+                "detail": detail,
                 "details": details,
                 "error": error,
+                "request_id": request_id,
             }
         )
 
@@ -49,13 +67,22 @@ class ErrorBody:
         from ..models.error_body_details import ErrorBodyDetails
 
         d = dict(src_dict)
+        code = check_error_code(d.pop("code"))
+
+        detail = d.pop("detail")
+
         details = ErrorBodyDetails.from_dict(d.pop("details"))
 
         error = d.pop("error")
 
+        request_id = d.pop("request_id")
+
         error_body = cls(
+            code=code,
+            detail=detail,
             details=details,
             error=error,
+            request_id=request_id,
         )
 
         error_body.additional_properties = d

@@ -3,6 +3,7 @@
 # mypy: ignore-errors
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
@@ -19,31 +20,31 @@ class FaxJob:
     """
     Attributes:
         backend (str):
-        created_at (str):
+        created_at (datetime.datetime): An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z.
         error (None | str):
         id (str):
         pages (int):
         provider_sid (None | str):
         status (FaxStatus): Where a fax is; the v2 values, kept for v2 clients.
         to (str):
-        updated_at (str):
+        updated_at (datetime.datetime): An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z.
     """
 
     backend: str
-    created_at: str
+    created_at: datetime.datetime
     error: None | str
     id: str
     pages: int
     provider_sid: None | str
     status: FaxStatus
     to: str
-    updated_at: str
+    updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         backend = self.backend
 
-        created_at = self.created_at
+        created_at = self.created_at.isoformat()
 
         error: None | str
         error = self.error
@@ -59,7 +60,7 @@ class FaxJob:
 
         to = self.to
 
-        updated_at = self.updated_at
+        updated_at = self.updated_at.isoformat()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,7 +85,7 @@ class FaxJob:
         d = dict(src_dict)
         backend = d.pop("backend")
 
-        created_at = d.pop("created_at")
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         def _parse_error(data: object) -> None | str:
             if data is None:
@@ -108,7 +109,7 @@ class FaxJob:
 
         to = d.pop("to")
 
-        updated_at = d.pop("updated_at")
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
         fax_job = cls(
             backend=backend,
