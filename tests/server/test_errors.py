@@ -158,11 +158,13 @@ def test_the_request_log_line_has_the_request_id(appliance: Appliance) -> None:
         refused = httpx.get(f"{appliance.url}/config", headers={"X-Request-Id": "log-me-2"})
         assert refused.status_code == 401
         generated = client.get("/fax/0123").headers["X-Request-Id"]
+        assert client.get("/nowhere", headers={"X-Request-Id": "log-me-3"}).status_code == 404
     lines = [json.loads(line) for line in appliance.log.read_text().splitlines()]
     by_id = {e.get("request_id"): e for e in lines if e.get("event") == "request"}
     assert (by_id["log-me-1"]["path"], by_id["log-me-1"]["status"]) == ("/fax", 200)
     assert (by_id["log-me-2"]["path"], by_id["log-me-2"]["status"]) == ("/config", 401)
     assert by_id[generated]["status"] == 404
+    assert (by_id["log-me-3"]["path"], by_id["log-me-3"]["status"]) == ("/nowhere", 404)
 
 
 def test_an_unexpected_error_is_a_500_with_its_request_id_in_the_log(tmp_path: Path) -> None:

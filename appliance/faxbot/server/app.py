@@ -93,7 +93,7 @@ def create_app(
         "audit": Provide(lambda: appliance.audit, sync_to_thread=False),
     }
     assert tuple(dependencies) == DEPENDENCIES
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(artifact.surface.operations),
         dependencies=dependencies,
         lifespan=[appliance.lifespan],
@@ -109,7 +109,7 @@ def create_app(
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=limits.upload_max_bytes + MULTIPART_SLACK,
-        middleware=[RequestLog, RequireScope],
+        middleware=[RequireScope],
         before_send=[send_request_id],
         # No spec rendering and no schema pages here (Litestar's load their code from a CDN):
         # GET /openapi.json serves the committed spec (routes/system.py).
@@ -117,3 +117,8 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    # The request log goes around the app's exception handlers, not around each route (where
+    # Litestar puts `middleware`): an unknown route's 404 and a refused key's 401 are answered
+    # by those handlers, and are logged with their status only from out here.
+    app.asgi_handler = RequestLog(app.asgi_handler)
+    return app

@@ -23,6 +23,7 @@ from faxbot.plugins.contract import TokenValidator
 from faxbot.server.auditing import AUDITED
 from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
+from faxbot.server.requestlog import REFUSED_KEY
 
 SCOPE_OPT = "scope"
 OPERATION_OPT = "operation"  # the catalog's operationId, for the audit log
@@ -106,6 +107,7 @@ class RequireScope:
             try:
                 key = await authorize(state, presented_token(scope["headers"]), required)
             except ApiError as exc:
+                scope.setdefault("state", {})[REFUSED_KEY] = exc.details.get("key_id")
                 await _record_denied(state.audit, handler.opt.get(OPERATION_OPT), exc)
                 raise
             scope.setdefault("state", {})["api_key"] = key
