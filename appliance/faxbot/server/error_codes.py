@@ -122,7 +122,8 @@ class ErrorCode(StrEnum):
     NOT_READY = (
         "not_ready",
         503,
-        "The appliance is not ready to serve the request yet.",
+        "The appliance cannot serve the request now, for no more specific reason (no route "
+        "answers it in this release; `/health/ready` answers its own body).",
     )
 
 
