@@ -5,10 +5,12 @@ HTML page that loads code from a CDN), and the legacy GET /health of Faxbot v2, 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from faxbot.server.routes.system import LegacyCalls
 
 from tests.conftest import REPO
 from tests.server.conftest import Appliance, build
@@ -70,3 +72,17 @@ def test_the_legacy_health_check_answers_and_is_logged_as_deprecated(
     assert deprecated[0]["calls"] == 1
     spec = json.loads((REPO / "docs" / "openapi.json").read_text())
     assert "/health" not in spec["paths"]  # so no SDK grows a method for it
+
+
+def test_a_polled_legacy_route_is_logged_at_most_once_a_minute_with_its_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [1000.0]
+    logger = logging.getLogger("legacy-calls-test")  # not under faxbot, which may not propagate
+    calls = LegacyCalls(logger, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        for at in (1000.0, 1001.0, 1059.0, 1060.0, 1061.0, 1200.0):
+            now[0] = at
+            calls.called("/health", "/health/live")
+    counts = [getattr(r, "calls", None) for r in caplog.records]
+    assert counts == [1, 3, 2]  # at 1000; at 1060 (1001, 1059, 1060); at 1200 (1061, 1200)

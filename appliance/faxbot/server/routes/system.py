@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -88,7 +89,7 @@ class LegacyCalls:
 
     INTERVAL = 60.0
 
-    def __init__(self, logger: logging.Logger, clock: Any = time.monotonic) -> None:
+    def __init__(self, logger: logging.Logger, clock: Callable[[], float] = time.monotonic) -> None:
         self._log = logger
         self._clock = clock
         self._last: float | None = None
