@@ -9,6 +9,7 @@ from pathlib import Path
 
 from faxbot.config.codes import Code
 from faxbot.config.structure import fragment_schema
+from faxbot.server.error_codes import ErrorCode
 
 from faxbot_codegen import contract_doc
 from faxbot_codegen.example import CONFIG_DIR, compile_example
@@ -50,6 +51,13 @@ def codes_table() -> str:
     return table(
         ["code", "severity", "meaning", "how to fix"],
         [[f"`{code}`", str(code.severity), code.meaning, code.fix] for code in Code],
+    )
+
+
+def error_codes_table() -> str:
+    return table(
+        ["code", "status", "meaning"],
+        [[f"`{code}`", str(code.status), code.meaning] for code in ErrorCode],
     )
 
 
@@ -97,4 +105,8 @@ def generate(root: Path, outputs: Outputs) -> None:
     outputs.region(
         APPLIANCE_MD,
         Region("appliance-modules", modules_table(APPLIANCE_PARTS), "the docstrings of faxbot/"),
+    )
+    outputs.region(
+        APPLIANCE_MD,
+        Region("error-codes", error_codes_table(), "appliance/faxbot/server/error_codes.py"),
     )

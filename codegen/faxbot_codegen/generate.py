@@ -29,7 +29,9 @@ Generator = Callable[[Sources, Outputs], None]
 
 
 def _spec(sources: Sources, outputs: Outputs) -> None:
-    outputs.add(spec.PATH, spec.render(sources.spec))
+    rendered = spec.render(sources.spec)
+    outputs.add(spec.PATH, rendered)
+    outputs.add(spec.PACKAGED, rendered)
 
 
 def _mcp(sources: Sources, outputs: Outputs) -> None:

@@ -125,7 +125,10 @@ def test_401_without_a_valid_key_and_403_without_the_scope(appliance: Appliance)
         assert forbidden.status_code == 403
         assert forbidden.json() == {
             "error": "this API key lacks the scope fax:send",
+            "detail": "this API key lacks the scope fax:send",
+            "code": "missing_scope",
             "details": {"required_scope": "fax:send", "key_id": "reader"},
+            "request_id": forbidden.headers["X-Request-Id"],
         }
         bearer = httpx.get(
             f"{appliance.url}/fax",

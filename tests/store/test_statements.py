@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from faxbot.store.jobs import COLUMNS, _Statements
+from faxbot.store.jobs import COLUMNS, PAGE_CONDITIONS, _Statements
 
 
 @pytest.mark.parametrize(("style", "marker"), [("qmark", ":{}"), ("pyformat", "%({})s")])
@@ -19,7 +19,8 @@ def test_every_column_is_a_bound_parameter(style: str, marker: str) -> None:
         f"{marker.format('updated_at')} WHERE id = {marker.format('id')} "
         f"AND phase = {marker.format('expected')}"
     )
-    reads = [sql.get, sql.by_idempotency_key, sql.page, sql.page_after, sql.due]
+    pages = [sql.page(()), sql.page(("after",)), sql.page(tuple(PAGE_CONDITIONS))]
+    reads = [sql.get, sql.by_idempotency_key, *pages, sql.due]
     # nothing but our own names and markers: no value is ever spliced into the text
     assert not re.search(r"'[^']*'", "".join([sql.insert, update, sql.count_unfinished, *reads]))
     names = ", ".join(c.name for c in COLUMNS)
@@ -42,3 +43,15 @@ def test_only_known_columns_other_than_the_id_can_be_updated(columns: tuple[str,
 def test_an_unknown_paramstyle_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported DB-API paramstyle 'format'"):
         _Statements("format")
+
+
+@pytest.mark.parametrize(("style", "marker"), [("qmark", ":{}"), ("pyformat", "%({})s")])
+def test_a_page_binds_every_filter_and_is_made_once_per_set_of_filters(
+    style: str, marker: str
+) -> None:
+    sql = _Statements(style)
+    every = sql.page(tuple(PAGE_CONDITIONS))
+    for name in ("status", "to", "created_since", "created_until", "after_created_at", "limit"):
+        assert marker.format(name) in every
+    assert sql.page(("status", "after")) is sql.page(("status", "after"))
+    assert "WHERE" not in sql.page(())

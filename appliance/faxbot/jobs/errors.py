@@ -15,11 +15,27 @@ class JobError(Exception):
 
 
 class InvalidRequest(JobError):
-    """A field is missing or malformed (a number that is not E.164, a bad cursor)."""
+    """A field is missing or malformed."""
+
+
+class InvalidNumber(InvalidRequest):
+    """The fax number is missing or not a valid E.164 number."""
+
+
+class InvalidCursor(InvalidRequest):
+    """The cursor is not one the API returned, or was issued for other filters."""
 
 
 class DocumentRejected(JobError):
-    """The document was read but cannot be sent (damaged, encrypted, too many pages)."""
+    """The document was read but cannot be sent."""
+
+
+class UnreadableDocument(DocumentRejected):
+    """The document cannot be read: damaged, encrypted, empty."""
+
+
+class TooManyPages(DocumentRejected):
+    """The document has more pages than the appliance accepts for one fax."""
 
 
 class UnsupportedDocument(JobError):

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import functools
 
-from faxbot.jobs.errors import InvalidRequest
+from faxbot.jobs.errors import InvalidNumber
 
 E164_HINT = "an E.164 number such as +12025550143"
 
 
 def valid_number(raw: str | None) -> str:
-    """`raw` as an E.164 number, or InvalidRequest naming the problem."""
+    """`raw` as an E.164 number, or InvalidNumber naming the problem."""
     if not raw:
-        raise InvalidRequest(f"missing field `to`: {E164_HINT}", {"field": "to"})
+        raise InvalidNumber(f"missing field `to`: {E164_HINT}", {"field": "to"})
     text = raw.strip()
     if _e164(text) is None:
-        raise InvalidRequest(f"`to` must be {E164_HINT}", {"field": "to", "value": text[:32]})
+        raise InvalidNumber(f"`to` must be {E164_HINT}", {"field": "to", "value": text[:32]})
     return text
 
 

@@ -16,19 +16,22 @@ from pathlib import Path
 from faxbot.audit import Action, AuditLog, Detail, ListDetail, Outcome, SendDetail, mask_number
 from faxbot.dispatch.dispatcher import Dispatcher
 from faxbot.documents import kinds
+from faxbot.documents import prepare as preparing
 from faxbot.documents.prepare import PreparedDocument, prepare
 from faxbot.jobs.errors import (
-    DocumentRejected,
     IdempotencyConflict,
+    InvalidCursor,
     InvalidRequest,
     JobError,
     JobNotFound,
     NotSending,
+    TooManyPages,
+    UnreadableDocument,
     UnsupportedDocument,
 )
 from faxbot.jobs.numbers import valid_number
 from faxbot.plugins.contract import Storage
-from faxbot.store.jobs import BadCursor, Job, JobStore
+from faxbot.store.jobs import UNFILTERED, BadCursor, Job, JobFilter, JobStore
 
 TERMINAL_CACHE = 10_000  # finished jobs kept in memory: they never change again
 INLINE_PREPARE_BYTES = 256 * 1024  # judged and counted on the event loop below this size
@@ -150,8 +153,11 @@ class JobService:
             return await asyncio.to_thread(prepare, upload.content, max_pages=self._max_pages)
         except kinds.UnsupportedDocument as exc:
             raise UnsupportedDocument(str(exc), {"field": "file"}) from None
-        except kinds.DocumentError as exc:  # damaged, encrypted, too many pages
-            raise DocumentRejected(str(exc), {"field": "file"}) from None
+        except preparing.TooManyPages as exc:
+            details = {"field": "file", "pages": exc.pages, "max_pages": exc.max_pages}
+            raise TooManyPages(str(exc), details) from None
+        except kinds.DocumentError as exc:  # damaged, encrypted, empty
+            raise UnreadableDocument(str(exc), {"field": "file"}) from None
 
     async def _record(
         self,
@@ -187,14 +193,15 @@ class JobService:
         return job
 
     async def page(
-        self, limit: int, cursor: str | None, key_id: str
+        self, limit: int, cursor: str | None, key_id: str, filters: JobFilter = UNFILTERED
     ) -> tuple[list[Job], str | None]:
-        """Jobs newest first, `limit` at a time, and the cursor of the next page."""
+        """The jobs `filters` select, newest first, `limit` at a time, and the cursor of the
+        next page (valid with the same filters only)."""
         try:
-            jobs, next_cursor = await asyncio.to_thread(self._store.page, limit, cursor)
+            jobs, next_cursor = await asyncio.to_thread(self._store.page, limit, cursor, filters)
         except BadCursor as exc:
             await self._record(Action.FAX_LIST_READ, Outcome.REJECTED, key_id)
-            raise InvalidRequest(str(exc), {"field": "cursor"}) from None
+            raise InvalidCursor(str(exc), {"field": "cursor"}) from None
         await self._record(
             Action.FAX_LIST_READ, Outcome.OK, key_id, detail=ListDetail(count=len(jobs))
         )

@@ -24,6 +24,7 @@ from faxbot.server.errors import EXCEPTION_HANDLERS
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.openapi import openapi_config
 from faxbot.server.plugin_views import PluginViews, load_registry
+from faxbot.server.request_ids import send_request_id
 from faxbot.server.requestlog import RequestLog
 from faxbot.server.routes import fax, handlers, plugins, system
 
@@ -92,7 +93,7 @@ def create_app(
         "audit": Provide(lambda: appliance.audit, sync_to_thread=False),
     }
     assert tuple(dependencies) == DEPENDENCIES
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(artifact.surface.operations),
         dependencies=dependencies,
         lifespan=[appliance.lifespan],
@@ -103,12 +104,21 @@ def create_app(
                 "audit": None,  # the audit log, once the lifespan opened it
                 "token_validator": None,  # the auth plugin, once started
                 "upload_max_bytes": limits.upload_max_bytes,
+                "legacy_calls": system.LegacyCalls(logger),
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=limits.upload_max_bytes + MULTIPART_SLACK,
-        middleware=[RequestLog, RequireScope],
-        openapi_config=openapi_config(),
+        middleware=[RequireScope],
+        before_send=[send_request_id],
+        # No spec rendering and no schema pages here (Litestar's load their code from a CDN):
+        # GET /openapi.json serves the committed spec (routes/system.py).
+        openapi_config=None,
         logging_config=None,
         debug=False,
     )
+    # The request log goes around the app's exception handlers, not around each route (where
+    # Litestar puts `middleware`): an unknown route's 404 and a refused key's 401 are answered
+    # by those handlers, and are logged with their status only from out here.
+    app.asgi_handler = RequestLog(app.asgi_handler)
+    return app

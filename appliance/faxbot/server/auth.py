@@ -20,7 +20,9 @@ from faxbot.audit import AuditLog, Outcome
 from faxbot.keys import expiry_instant
 from faxbot.plugins.contract import TokenValidator
 from faxbot.server.auditing import AUDITED
+from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
+from faxbot.server.requestlog import REFUSED_KEY
 
 SCOPE_OPT = "scope"
 OPERATION_OPT = "operation"  # the catalog's operationId, for the audit log
@@ -98,6 +100,7 @@ class RequireScope:
             try:
                 key = await authorize(state, presented_token(scope["headers"]), required)
             except ApiError as exc:
+                scope.setdefault("state", {})[REFUSED_KEY] = exc.details.get("key_id")
                 await _record_denied(state.audit, handler.opt.get(OPERATION_OPT), exc)
                 raise
             scope.setdefault("state", {})["api_key"] = key
@@ -130,16 +133,17 @@ async def authorize(state: Any, token: str | None, required: str) -> ApiKey:
         if grant is not None:
             key = ApiKey(grant.key_id, b"", frozenset(grant.scopes), None)
     if key is None:
+        code = ErrorCode.INVALID_API_KEY if token else ErrorCode.MISSING_API_KEY
         message = "missing API key" if not token else "invalid or expired API key"
         raise ApiError(
-            401,
+            code,
             message,
             {"accepted": ["X-API-Key", "Authorization: Bearer"]},
             headers=UNAUTHORIZED_HEADERS,
         )
     if required not in key.scopes:
         raise ApiError(
-            403,
+            ErrorCode.MISSING_SCOPE,
             f"this API key lacks the scope {required}",
             {"required_scope": required, "key_id": key.id},
         )

@@ -1,4 +1,7 @@
-"""Every error answers `{"error": "<message>", "details": {...}}` with the right status."""
+"""Every error answers the `ErrorBody` shape with the right status: `error` (the message),
+`detail` (the same message: Faxbot v2 clients, written for FastAPI, read that field), `code`
+(an ErrorCode, for programs), `details` (structured, safe to show) and `request_id` (the
+`X-Request-Id` the response carries)."""
 
 from __future__ import annotations
 
@@ -11,42 +14,74 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from faxbot.audit import AuditUnavailable
 from faxbot.jobs.errors import (
-    DocumentRejected,
     IdempotencyConflict,
+    InvalidCursor,
+    InvalidNumber,
     InvalidRequest,
     JobNotFound,
     NotSending,
+    TooManyPages,
+    UnreadableDocument,
     UnsupportedDocument,
 )
+from faxbot.server.error_codes import ErrorCode, code_for_status
 from faxbot.server.plugin_views import UnknownPlugin
+from faxbot.server.request_ids import request_id
 
 log = logging.getLogger("faxbot.server")
 
 
 class ApiError(HTTPException):
-    """An error with a message for the client and structured details."""
+    """An error with its code, a message for the client and structured details; the status
+    is the code's."""
 
     def __init__(
         self,
-        status_code: int,
+        code: ErrorCode,
         message: str,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(status_code=status_code, detail=message, headers=headers)
+        super().__init__(status_code=code.status, detail=message, headers=headers)
+        self.code = code
         self.details = details or {}
 
 
-def error_body(message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": message, "details": details or {}}
+def error_body(
+    request: Request[Any, Any, Any],
+    code: ErrorCode,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "error": message,
+        "detail": message,
+        "code": code.value,
+        "details": details or {},
+        "request_id": request_id(request.scope),
+    }
+
+
+def _validation_message(request: Request[Any, Any, Any], problems: Any) -> str:
+    """Litestar says "Validation failed for GET /fax"; the client wants the parameter."""
+    if isinstance(problems, list) and problems and isinstance(problems[0], dict):
+        first = problems[0]
+        if first.get("key"):
+            where = f"{first['source']} parameter" if first.get("source") else "parameter"
+            return f"invalid {where} `{first['key']}`: {first.get('message', 'invalid value')}"
+    return f"invalid request to {request.method} {request.url.path}"
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     details = getattr(exc, "details", None)
+    code = getattr(exc, "code", None)
+    if not isinstance(code, ErrorCode):
+        code = code_for_status(exc.status_code)
+    message = exc.detail
     if isinstance(exc, ValidationException):
         details = {"problems": exc.extra} if exc.extra else {}
-    message = exc.detail
-    if exc.status_code == 404 and message == "Not Found":
+        message = _validation_message(request, exc.extra)
+    elif exc.status_code == 404 and message == "Not Found":
         message = f"no route {request.method} {request.url.path}"
     elif exc.status_code == 405 and message == "Method Not Allowed":
         message = f"{request.method} is not allowed on {request.url.path}"
@@ -57,49 +92,71 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
             "(appliance.limits.upload_max_bytes)"
         )
         details = {"limit_bytes": limit}
-    return Response(error_body(message, details), status_code=exc.status_code, headers=exc.headers)
+    return Response(
+        error_body(request, code, message, details),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
 
 
-# The one place domain errors become HTTP: each type and its status.
-DOMAIN_STATUS: dict[type[Exception], int] = {
-    InvalidRequest: 400,
-    UnsupportedDocument: 415,
-    DocumentRejected: 422,
-    IdempotencyConflict: 422,
-    JobNotFound: 404,
-    NotSending: 503,
-    UnknownPlugin: 404,
+# The one place domain errors become HTTP: each type's code, which carries its status. A type
+# is looked up along its MRO, so a subclass without its own entry answers as its base.
+DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
+    InvalidRequest: ErrorCode.INVALID_REQUEST,
+    InvalidNumber: ErrorCode.INVALID_NUMBER,
+    InvalidCursor: ErrorCode.INVALID_CURSOR,
+    UnsupportedDocument: ErrorCode.UNSUPPORTED_DOCUMENT,
+    TooManyPages: ErrorCode.TOO_MANY_PAGES,
+    UnreadableDocument: ErrorCode.UNREADABLE_DOCUMENT,
+    IdempotencyConflict: ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    JobNotFound: ErrorCode.JOB_NOT_FOUND,
+    NotSending: ErrorCode.TRANSPORT_UNAVAILABLE,
+    UnknownPlugin: ErrorCode.PLUGIN_NOT_FOUND,
 }
 
 
 def handle_domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    status = next(DOMAIN_STATUS[t] for t in type(exc).__mro__ if t in DOMAIN_STATUS)
+    code = next(DOMAIN_CODES[t] for t in type(exc).__mro__ if t in DOMAIN_CODES)
     details: dict[str, Any] = getattr(exc, "details", None) or {}
-    return Response(error_body(str(exc), details), status_code=status)
+    return Response(error_body(request, code, str(exc), details), status_code=code.status)
 
 
 def handle_audit_unavailable(
     request: Request[Any, Any, Any], exc: AuditUnavailable
 ) -> Response[Any]:
     """An access that cannot be recorded is not served (the hipaa profile's promise)."""
-    log.error("audit log unavailable", extra={"event": "audit_failed", "reason": exc.reason})
-    return Response(
-        error_body("the audit log cannot record this request; see the appliance log"),
-        status_code=503,
+    log.error(
+        "audit log unavailable",
+        extra={
+            "event": "audit_failed",
+            "reason": exc.reason,
+            "request_id": request_id(request.scope),
+        },
     )
+    code = ErrorCode.AUDIT_UNAVAILABLE
+    message = "the audit log cannot record this request; see the appliance log"
+    return Response(error_body(request, code, message), status_code=code.status)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error", extra={"event": "error", "path": request.url.path})
+    log.exception(
+        "unhandled error",
+        extra={
+            "event": "error",
+            "path": request.url.path,
+            "request_id": request_id(request.scope),
+        },
+    )
+    code = ErrorCode.INTERNAL_ERROR
     return Response(
-        error_body("internal error; see the appliance log"),
+        error_body(request, code, "internal error; see the appliance log"),
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http,
-    **dict.fromkeys(DOMAIN_STATUS, handle_domain),
+    **dict.fromkeys(DOMAIN_CODES, handle_domain),
     AuditUnavailable: handle_audit_unavailable,
     Exception: handle_unexpected,
 }

@@ -6,14 +6,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar.params import KwargDefinition
 
 from faxbot.plugins.contract import FaxStatus
+from faxbot.server.error_codes import ErrorCode
 
-# An RFC 3339 time, such as 2026-01-31T12:00:00.123Z: a string on the wire, typed as a
-# date-time in the spec so that the SDKs read it as one.
-DateTime = Annotated[str, KwargDefinition(format="date-time")]
-
+# A time on the wire: an RFC 3339 string in UTC with milliseconds, such as
+# 2026-01-31T12:00:00.123Z (kept a string: the v2 shape, and the exact text clients see).
+DateTime = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={
+            "description": "An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z.",
+            "extra": {"format": "date-time"},
+        }
+    ),
+]
 
 class FaxJob(msgspec.Struct, kw_only=True):
     """A fax job, as Faxbot v2 clients know it."""
@@ -35,8 +42,14 @@ class FaxJobPage(msgspec.Struct, kw_only=True):
 
 
 class ErrorBody(msgspec.Struct, kw_only=True):
+    """The body of every error. `code` is for programs (accept codes you do not know);
+    `error` is the message for people, `detail` the same message for Faxbot v2 clients."""
+
     error: str
+    detail: str
+    code: ErrorCode
     details: dict[str, Any]
+    request_id: str
 
 
 class PluginSummary(msgspec.Struct, kw_only=True):

@@ -30,7 +30,7 @@ _DESCRIPTIONS = {
     401: "No API key, or an invalid or expired one.",
     403: "The API key lacks the scope this operation needs.",
     404: "No such resource.",
-    405: "Configuration is read-only.",
+    405: "The route does not take this method.",
     413: "The document is larger than the upload limit.",
     415: "Not multipart/form-data, or a document that is neither PDF nor UTF-8 text.",
     422: "An unreadable PDF, too many pages, or an Idempotency-Key reused for another fax.",
@@ -39,7 +39,8 @@ _DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
-    """Error responses, all with the `{"error", "details"}` body."""
+    """Error responses, all with the ErrorBody (`error`, `detail`, `code`, `details`,
+    `request_id`)."""
     return {
         code: ResponseSpec(ErrorBody, description=_DESCRIPTIONS[code], generate_examples=False)
         for code in codes
@@ -92,7 +93,11 @@ def openapi_config() -> OpenAPIConfig:
         title="Faxbot",
         version=API_VERSION,
         description="Send and receive faxes. Every operation except the health checks needs "
-        "an API key in `X-API-Key` or `Authorization: Bearer`.",
+        "an API key in `X-API-Key` or `Authorization: Bearer`. Every response carries an "
+        "`X-Request-Id` header: the client's own `X-Request-Id` when it sent one of 1-128 "
+        "characters of `[A-Za-z0-9._:-]`, else one the appliance made; an error body repeats "
+        "it in `request_id`, and the appliance log has it on the request's line. An error "
+        "body's `code` is one of ErrorCode; clients must accept codes they do not know.",
         path="/openapi",
         create_examples=False,
         use_handler_docstrings=False,

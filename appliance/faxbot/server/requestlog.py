@@ -1,5 +1,6 @@
-"""One structured log line per request: method, path, status, milliseconds. No headers, no
-query strings, no bodies: nothing there can carry a token or a document into the log."""
+"""One structured log line per request: method, path, status, milliseconds, key id and request
+id. No other header, no query strings, no bodies: nothing there can carry a token or a
+document into the log (the request id is checked to be a short plain string first)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,22 @@ import time
 from typing import Any
 
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from faxbot.server.request_ids import request_id
 
 log = logging.getLogger("faxbot.request")
 
 
+REFUSED_KEY = "refused_key_id"  # set in the scope's state by the scope check it refused
+MAX_PATH = 256  # an unknown route's path is the client's text: a long one is cut
+
+
 class RequestLog:
+    """ASGI middleware around the whole app, outside its exception handlers (create_app puts
+    it there), so every answer is logged with its real status: an unknown route's 404, the
+    scope check's 401 and 403, the 500 of an unexpected error."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -31,26 +41,21 @@ class RequestLog:
                 status = message["status"]
             await send(message)
 
-        refused_key: str | None = None
         try:
             await self.app(scope, receive, recording_send)
-        except HTTPException as exc:
-            # Raised before a handler ran (the scope check's 401 and 403): the app's exception
-            # handler answers it outside this middleware, so its status is taken from here.
-            status = exc.status_code
-            refused_key = (getattr(exc, "details", None) or {}).get("key_id")
-            raise
         finally:
             state: Any = scope.get("state") or {}
             key = state.get("api_key") if isinstance(state, dict) else None
+            refused = state.get(REFUSED_KEY) if isinstance(state, dict) else None
             log.info(
                 "request",
                 extra={
                     "event": "request",
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": scope["path"][:MAX_PATH],
                     "status": status,
                     "ms": round((time.perf_counter() - began) * 1000, 2),
-                    "key_id": getattr(key, "id", None) or refused_key,
+                    "key_id": getattr(key, "id", None) or refused,
+                    "request_id": request_id(scope),
                 },
             )

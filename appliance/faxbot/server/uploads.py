@@ -16,6 +16,7 @@ from litestar import Request
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 from faxbot.jobs.service import Upload, Uploads
+from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
 from faxbot.server.headers import raw_header
 
@@ -36,7 +37,7 @@ def _boundary(request: Request[Any, Any, Any]) -> str:
     content_type, options = parse_options_header(raw)
     if content_type != "multipart/form-data" or not options.get("boundary"):
         raise ApiError(
-            415,
+            ErrorCode.UNSUPPORTED_DOCUMENT,
             "POST /fax takes multipart/form-data with the fields `to` and `file`",
             {"content_type": content_type or None},
         )
@@ -58,7 +59,7 @@ class _Document:
     def add(self, data: bytes | bytearray) -> None:
         if self.size + len(data) > self.max_bytes:
             raise ApiError(
-                413,
+                ErrorCode.DOCUMENT_TOO_LARGE,
                 f"the document is larger than {self.max_bytes} bytes "
                 "(appliance.limits.upload_max_bytes)",
                 {"limit_bytes": self.max_bytes},
@@ -101,7 +102,7 @@ async def receive_fax_form(request: Request[Any, Any, Any], incoming: Uploads) -
                     part, value = event, bytearray()
                     if part.name == DOCUMENT_FIELD:
                         if document is not None:
-                            raise ApiError(400, "send one `file` per fax")
+                            raise ApiError(ErrorCode.INVALID_REQUEST, "send one `file` per fax")
                         document = _Document(incoming.folder, incoming.max_bytes)
                 elif event is None:  # the end of a part
                     if part is not None and part.name != DOCUMENT_FIELD:
@@ -111,13 +112,15 @@ async def receive_fax_form(request: Request[Any, Any, Any], incoming: Uploads) -
                     document.add(event)
                 elif part is not None:
                     if len(value) + len(event) > MAX_FIELD_BYTES:
-                        raise ApiError(400, f"the field {part.name!r} is too long")
+                        raise ApiError(
+                            ErrorCode.INVALID_REQUEST, f"the field {part.name!r} is too long"
+                        )
                     value += event
         parser.close()
     except MultipartError as exc:
         if document is not None:
             document.discard()
-        raise ApiError(400, f"malformed multipart body: {exc}") from None
+        raise ApiError(ErrorCode.INVALID_REQUEST, f"malformed multipart body: {exc}") from None
     except BaseException:
         if document is not None:
             document.discard()

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import dataclasses
+import hashlib
 import json
 import operator
 import time
@@ -157,12 +158,7 @@ class _Statements:
         self.by_idempotency_key = (
             f"{select} WHERE api_key_id = {bind('api_key_id')} AND idempotency_key = {bind('key')}"
         )
-        newest = f"ORDER BY created_at DESC, id DESC LIMIT {bind('limit')}"
-        self.page = f"{select} {newest}"
-        self.page_after = (
-            f"{select} WHERE created_at < {bind('created_at')} OR (created_at = "
-            f"{bind('created_at')} AND id < {bind('id')}) {newest}"
-        )
+        self._pages: dict[tuple[str, ...], str] = {}
         self.due = (
             f"{select} WHERE phase <> {bind('done')} AND next_action_at <= {bind('now')} "
             f"ORDER BY next_action_at LIMIT {bind('limit')}"
@@ -173,6 +169,19 @@ class _Statements:
         )
         self._select = select
         self.count_unfinished = f"SELECT count(*) FROM jobs WHERE phase <> {bind('done')}"  # noqa: S608
+
+    def page(self, conditions: tuple[str, ...]) -> str:
+        """SELECT a page, newest first, of the jobs meeting `conditions` (names of
+        PAGE_CONDITIONS; their parameters are bound by those names, with `limit`)."""
+        found = self._pages.get(conditions)
+        if found is None:
+            bind = self._bind
+            where = " AND ".join(PAGE_CONDITIONS[c].format(**_markers(bind)) for c in conditions)
+            found = self._pages[conditions] = (
+                f"{self._select}{' WHERE ' + where if where else ''} "
+                f"ORDER BY created_at DESC, id DESC LIMIT {bind('limit')}"
+            )
+        return found
 
     def by_ids(self, count: int) -> str:
         """SELECT the jobs whose ids are the parameters id0 .. id<count-1>."""
@@ -199,18 +208,80 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(job: Job) -> str:
-    raw = json.dumps([job.created_at, job.id]).encode()
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a page lists; None is any. Times are epoch seconds: `created_since`
+    inclusive, `created_until` exclusive."""
+
+    status: FaxStatus | None = None
+    to: str | None = None
+    created_since: float | None = None
+    created_until: float | None = None
+
+    def digest(self) -> str:
+        """What a cursor remembers of the filters it was issued for: a page that continues
+        another query would skip or repeat jobs."""
+        status = None if self.status is None else self.status.value
+        raw = json.dumps([status, self.to, self.created_since, self.created_until])
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    def conditions(self) -> dict[str, Any]:
+        """The PAGE_CONDITIONS this filter needs, with their parameters."""
+        found: dict[str, Any] = {}
+        if self.status is not None:
+            found["status"] = self.status.value
+        if self.to is not None:
+            found["to"] = self.to
+        if self.created_since is not None:
+            found["created_since"] = self.created_since
+        if self.created_until is not None:
+            found["created_until"] = self.created_until
+        return found
+
+
+# A page's WHERE conditions by name; `{name}` is the bound parameter of that name.
+PAGE_CONDITIONS = {
+    "status": "status = {status}",
+    "to": "to_number = {to}",
+    "created_since": "created_at >= {created_since}",
+    "created_until": "created_at < {created_until}",
+    "after": "(created_at < {after_created_at} OR "
+    "(created_at = {after_created_at} AND id < {after_id}))",
+}
+_PARAMETERS = ("status", "to", "created_since", "created_until", "after_created_at", "after_id")
+
+
+def _markers(bind: Callable[[str], str]) -> dict[str, str]:
+    return {name: bind(name) for name in _PARAMETERS}
+
+
+UNFILTERED = JobFilter()
+
+
+def encode_cursor(job: Job, filters: JobFilter = UNFILTERED) -> str:
+    raw = json.dumps([job.created_at, job.id, filters.digest()]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[float, str]:
+def decode_cursor(cursor: str, filters: JobFilter = UNFILTERED) -> tuple[float, str]:
+    """The created_at and id a cursor continues after; BadCursor when it is not one this API
+    returned or was issued for other filters. A cursor of an earlier release (no filters'
+    digest) continues an unfiltered list."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, job_id = json.loads(raw)
-        return float(created_at), str(job_id)
+        created_at, job_id, *rest = json.loads(raw)
+        if len(rest) > 1:
+            raise ValueError(rest)
+        digest = str(rest[0]) if rest else UNFILTERED.digest()
+        after = float(created_at), str(job_id)
     except (ValueError, TypeError, binascii.Error):
         raise BadCursor("not a cursor this API returned") from None
+    if digest != filters.digest():
+        raise BadCursor(
+            "this cursor was issued for other filters: send the same status, to, "
+            "created_since and created_until as the request that returned it"
+        )
+    return after
 
 
 class JobStore:
@@ -288,18 +359,21 @@ class JobStore:
             return None
         return self._one(self._sql.by_idempotency_key, {"api_key_id": api_key_id, "key": key})
 
-    def page(self, limit: int, cursor: str | None = None) -> tuple[list[Job], str | None]:
-        """Newest first; the cursor continues after the last job of the previous page."""
+    def page(
+        self, limit: int, cursor: str | None = None, filters: JobFilter = UNFILTERED
+    ) -> tuple[list[Job], str | None]:
+        """The jobs `filters` select, newest first; the cursor continues after the last job of
+        the previous page of the same filters (BadCursor for another filter's cursor)."""
+        params = filters.conditions()
+        conditions = tuple(params)
         if cursor:
-            created_at, job_id = decode_cursor(cursor)
-            found = self._many(
-                self._sql.page_after, {"created_at": created_at, "id": job_id, "limit": limit + 1}
-            )
-        else:
-            found = self._many(self._sql.page, {"limit": limit + 1})
+            params["after_created_at"], params["after_id"] = decode_cursor(cursor, filters)
+            conditions += ("after",)
+        params["limit"] = limit + 1
+        found = self._many(self._sql.page(conditions), params)
         more = len(found) > limit
         found = found[:limit]
-        return found, (encode_cursor(found[-1]) if more and found else None)
+        return found, (encode_cursor(found[-1], filters) if more and found else None)
 
     def due(self, now: float, limit: int) -> list[Job]:
         """Jobs whose next step is due: queued, awaiting recovery, or awaiting a status poll."""

@@ -12,15 +12,18 @@ from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, Parameter
 
+from faxbot.jobs.numbers import valid_number
 from faxbot.jobs.service import JobService
+from faxbot.plugins.contract import FaxStatus
 from faxbot.server.auth import api_key_of
+from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
 from faxbot.server.headers import raw_header
 from faxbot.server.models import FaxJob, FaxJobPage
-from faxbot.server.openapi import SendFaxOperation, errors
+from faxbot.server.openapi import E164_PATTERN, SendFaxOperation, errors
 from faxbot.server.routes import Operation, operation
 from faxbot.server.uploads import receive_fax_form
-from faxbot.store.jobs import Job
+from faxbot.store.jobs import Job, JobFilter
 
 IDEMPOTENCY_HEADER = b"idempotency-key"
 MAX_IDEMPOTENCY_KEY = 255
@@ -58,7 +61,7 @@ def idempotency_key_of(request: Request[Any, Any, Any]) -> str | None:
     key = raw.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY:
         raise ApiError(
-            400,
+            ErrorCode.INVALID_REQUEST,
             f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
             {"field": "Idempotency-Key", "length": len(key)},
         )
@@ -108,19 +111,59 @@ async def get_fax_status(
     return fax_job(await jobs.get(job_id, api_key_of(request).id))
 
 
+def _time_filter(name: str, value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ApiError(
+            ErrorCode.INVALID_REQUEST,
+            f"`{name}` needs a time zone, such as 2026-01-31T12:00:00Z (RFC 3339)",
+            {"field": name, "value": value.isoformat()},
+        )
+    return value.timestamp()
+
+
 @operation(
     "list_faxes",
     tags=["fax"],
     responses=errors(400, 401, 403),
     summary="List fax jobs, newest first",
+    description="Jobs newest first, `limit` at a time; `next_cursor` continues the list and "
+    "is valid only with the same filters (another filter's cursor answers 400 "
+    "`invalid_cursor`). The filters combine (all must match).",
 )
 async def list_faxes(
     request: Request[Any, Any, Any],
     jobs: NamedDependency[JobService],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    status: Annotated[
+        FaxStatus | None, Parameter(description="Only jobs with this status.")
+    ] = None,
+    to: Annotated[
+        str | None,
+        Parameter(
+            description="Only jobs to this recipient, an E.164 number such as +12025550143.",
+            max_length=32,
+            schema_extra={"pattern": E164_PATTERN},
+        ),
+    ] = None,
+    created_since: Annotated[
+        datetime | None,
+        Parameter(description="Only jobs created at or after this time (RFC 3339)."),
+    ] = None,
+    created_until: Annotated[
+        datetime | None,
+        Parameter(description="Only jobs created before this time (RFC 3339)."),
+    ] = None,
 ) -> FaxJobPage:
-    found, next_cursor = await jobs.page(limit, cursor, api_key_of(request).id)
+    filters = JobFilter(
+        status=status,
+        to=None if to is None else valid_number(to),
+        created_since=_time_filter("created_since", created_since),
+        created_until=_time_filter("created_until", created_until),
+    )
+    found, next_cursor = await jobs.page(limit, cursor, api_key_of(request).id, filters)
     return FaxJobPage(items=[fax_job(j) for j in found], next_cursor=next_cursor)
 
 

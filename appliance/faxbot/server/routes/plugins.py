@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from faxbot.audit import Action, AuditLog, ConfigDetail, Outcome
 from faxbot.server.auth import api_key_of
+from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
 from faxbot.server.openapi import errors
@@ -76,7 +77,7 @@ async def get_plugin_config(
 )
 async def change_plugin_config(plugin_id: FromPath[str]) -> None:
     raise ApiError(
-        405,
+        ErrorCode.METHOD_NOT_ALLOWED,
         "configuration is read-only: this appliance runs a compiled artifact",
         {**READ_ONLY, "plugin": plugin_id[:64]},
         headers={"Allow": "GET"},

@@ -1,8 +1,16 @@
-"""GET /config, /health/live, /health/ready."""
+"""GET /config, /health/live, /health/ready; the spec at /openapi.json; and the legacy
+GET /health that Faxbot v2 clients call."""
 
 from __future__ import annotations
 
-from litestar import Response, get
+import logging
+import time
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
@@ -54,4 +62,68 @@ async def health_ready(appliance: NamedDependency[Appliance]) -> Response[Health
     )
 
 
-HANDLERS: list[Operation | HTTPRouteHandler] = [get_config, health_live, health_ready]
+SPEC = "openapi.json"  # package data: a copy of docs/openapi.json that `faxbot codegen` keeps
+
+
+@cache
+def packaged_spec() -> bytes:
+    """The spec as committed in docs/openapi.json, byte for byte (read on first use)."""
+    return resources.files("faxbot.server").joinpath(SPEC).read_bytes()
+
+
+@get(
+    "/openapi.json",
+    include_in_schema=False,
+    media_type=MediaType.JSON,
+    cache=False,
+)
+async def get_openapi() -> Response[bytes]:
+    """No API key: the spec is public (it is in the repository and the SDKs), names no key,
+    setting or plugin of this appliance, and a client or tool needs it before it has a key."""
+    return Response(packaged_spec(), media_type=MediaType.JSON)
+
+
+class LegacyCalls:
+    """Counts calls of a deprecated route and says so in the log: the first call, then at
+    most one line a minute with the calls since the last line (a v2 client may poll it)."""
+
+    INTERVAL = 60.0
+
+    def __init__(self, logger: logging.Logger, clock: Callable[[], float] = time.monotonic) -> None:
+        self._log = logger
+        self._clock = clock
+        self._last: float | None = None
+        self._calls = 0
+
+    def called(self, path: str, replacement: str) -> None:
+        self._calls += 1
+        now = self._clock()
+        if self._last is not None and now - self._last < self.INTERVAL:
+            return
+        self._log.warning(
+            "deprecated route called",
+            extra={
+                "event": "deprecated_route",
+                "path": path,
+                "replacement": replacement,
+                "calls": self._calls,
+            },
+        )
+        self._last, self._calls = now, 0
+
+
+@get("/health", include_in_schema=False)
+async def legacy_health(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Faxbot v2's health check (`check_health()` of the v2 SDK): kept for those clients,
+    deprecated for /health/live, and not in the spec so no SDK grows a method for it."""
+    request.app.state.legacy_calls.called("/health", "/health/live")
+    return {"status": "ok"}
+
+
+HANDLERS: list[Operation | HTTPRouteHandler] = [
+    get_config,
+    health_live,
+    health_ready,
+    get_openapi,
+    legacy_health,
+]

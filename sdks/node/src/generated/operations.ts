@@ -5,6 +5,7 @@ import type {
   ConfigSummary,
   FaxJob,
   FaxJobPage,
+  FaxStatus,
   Health,
   PluginConfig,
   PluginDetail,
@@ -111,7 +112,7 @@ export const operations = {
     method: "GET",
     path: "/fax",
     pathParams: [],
-    queryParams: ["cursor", "limit"],
+    queryParams: ["created_since", "created_until", "cursor", "limit", "status", "to"],
     headerParams: [],
     body: null,
     response: "json",
@@ -167,8 +168,16 @@ export interface OperationRequests {
   health_ready: Record<string, never>;
   list_faxes: {
     query?: {
+      /** Only jobs created at or after this time (RFC 3339). */
+      created_since?: string | null | undefined;
+      /** Only jobs created before this time (RFC 3339). */
+      created_until?: string | null | undefined;
       cursor?: string | null | undefined;
       limit?: number | undefined;
+      /** Only jobs with this status. */
+      status?: FaxStatus | null | undefined;
+      /** Only jobs to this recipient, an E.164 number such as +12025550143. */
+      to?: string | null | undefined;
     } | undefined;
   };
   list_plugins: Record<string, never>;

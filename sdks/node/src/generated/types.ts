@@ -11,12 +11,19 @@ export interface ConfigSummary {
 }
 
 export interface ErrorBody {
+  code: ErrorCode;
+  detail: string;
   details: Record<string, unknown>;
   error: string;
+  request_id: string;
 }
+
+/** What went wrong, for programs to branch on; docs/appliance.md lists each code with its status and meaning. A newer appliance may add codes: accept one you do not know. */
+export type ErrorCode = "invalid_request" | "invalid_number" | "invalid_cursor" | "missing_api_key" | "invalid_api_key" | "missing_scope" | "not_found" | "job_not_found" | "plugin_not_found" | "method_not_allowed" | "document_too_large" | "unsupported_document" | "too_many_pages" | "unreadable_document" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "transport_unavailable" | "audit_unavailable" | "not_ready";
 
 export interface FaxJob {
   backend: string;
+  /** An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z. */
   created_at: string;
   error: string | null;
   id: string;
@@ -24,6 +31,7 @@ export interface FaxJob {
   provider_sid: string | null;
   status: FaxStatus;
   to: string;
+  /** An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z. */
   updated_at: string;
 }
 

@@ -6,6 +6,7 @@
 from .config_summary import ConfigSummary
 from .error_body import ErrorBody
 from .error_body_details import ErrorBodyDetails
+from .error_code import ErrorCode
 from .fax_job import FaxJob
 from .fax_job_page import FaxJobPage
 from .fax_status import FaxStatus
@@ -25,6 +26,7 @@ __all__ = (
     "ConfigSummary",
     "ErrorBody",
     "ErrorBodyDetails",
+    "ErrorCode",
     "FaxJob",
     "FaxJobPage",
     "FaxStatus",

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..models.error_code import ErrorCode, check_error_code
 
 if TYPE_CHECKING:
     from ..models.error_body_details import ErrorBodyDetails
@@ -20,25 +22,44 @@ T = TypeVar("T", bound="ErrorBody")
 class ErrorBody:
     """
     Attributes:
+        code (ErrorCode | str):
+        detail (str):
         details (ErrorBodyDetails):
         error (str):
+        request_id (str):
     """
 
+    code: ErrorCode | str
+    detail: str
     details: ErrorBodyDetails
     error: str
+    request_id: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        code: str
+        if isinstance(self.code, str):
+            code = self.code
+        else:
+            code = self.code
+
+        detail = self.detail
+
         details = self.details.to_dict()
 
         error = self.error
+
+        request_id = self.request_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "code": code,
+                "detail": detail,
                 "details": details,
                 "error": error,
+                "request_id": request_id,
             }
         )
 
@@ -49,13 +70,34 @@ class ErrorBody:
         from ..models.error_body_details import ErrorBodyDetails
 
         d = dict(src_dict)
+
+        def _parse_code(data: object) -> ErrorCode | str:
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                code_type_0 = check_error_code(data)
+
+                return code_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ErrorCode | str, data)
+
+        code = _parse_code(d.pop("code"))
+
+        detail = d.pop("detail")
+
         details = ErrorBodyDetails.from_dict(d.pop("details"))
 
         error = d.pop("error")
 
+        request_id = d.pop("request_id")
+
         error_body = cls(
+            code=code,
+            detail=detail,
             details=details,
             error=error,
+            request_id=request_id,
         )
 
         error_body.additional_properties = d

@@ -20,14 +20,14 @@ class FaxJob:
     """
     Attributes:
         backend (str):
-        created_at (datetime.datetime):
+        created_at (datetime.datetime): An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z.
         error (None | str):
         id (str):
         pages (int):
         provider_sid (None | str):
         status (FaxStatus | str):
         to (str):
-        updated_at (datetime.datetime):
+        updated_at (datetime.datetime): An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z.
     """
 
     backend: str

@@ -1,0 +1,153 @@
+"""Every `code` an error body can carry, with its HTTP status and what it means: the one table
+the error handlers answer from, the spec's `ErrorCode` enum is generated from and
+docs/appliance.md's error table is generated from (`faxbot codegen`). A code is stable:
+programs branch on it. Clients must accept a code they do not know (a newer appliance may add
+one); its status still says what kind of failure it is."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """What went wrong, for programs to branch on; docs/appliance.md lists each code with its
+    status and meaning. A newer appliance may add codes: accept one you do not know."""
+
+    # Each member is `(code, HTTP status, meaning)`.
+
+    status: int
+    meaning: str
+
+    def __new__(cls, value: str, status: int, meaning: str) -> ErrorCode:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status = status
+        member.meaning = meaning
+        return member
+
+    INVALID_REQUEST = (
+        "invalid_request",
+        400,
+        "A field or parameter is missing or malformed; `details` names it.",
+    )
+    INVALID_NUMBER = (
+        "invalid_number",
+        400,
+        "The fax number (`to`) is missing or not a valid E.164 number such as +12025550143.",
+    )
+    INVALID_CURSOR = (
+        "invalid_cursor",
+        400,
+        "The `cursor` is not one this API returned, or was issued for other filters.",
+    )
+    MISSING_API_KEY = (
+        "missing_api_key",
+        401,
+        "No API key in `X-API-Key` or `Authorization: Bearer`.",
+    )
+    INVALID_API_KEY = (
+        "invalid_api_key",
+        401,
+        "The API key is unknown or expired.",
+    )
+    MISSING_SCOPE = (
+        "missing_scope",
+        403,
+        "The API key lacks the scope this operation needs (`details.required_scope`).",
+    )
+    NOT_FOUND = (
+        "not_found",
+        404,
+        "No such route: a wrong path, or an operation whose capability no enabled plugin "
+        "offers (`GET /config` lists what is served).",
+    )
+    JOB_NOT_FOUND = ("job_not_found", 404, "No fax job has that id.")
+    PLUGIN_NOT_FOUND = (
+        "plugin_not_found",
+        404,
+        "No plugin with that id in this appliance's configuration (`details.known`).",
+    )
+    METHOD_NOT_ALLOWED = (
+        "method_not_allowed",
+        405,
+        "The route does not take this method; configuration is changed through config.d, "
+        "never through the API.",
+    )
+    DOCUMENT_TOO_LARGE = (
+        "document_too_large",
+        413,
+        "The request or document is larger than `appliance.limits.upload_max_bytes`.",
+    )
+    UNSUPPORTED_DOCUMENT = (
+        "unsupported_document",
+        415,
+        "The body is not multipart/form-data, or the document is neither a PDF nor UTF-8 text.",
+    )
+    TOO_MANY_PAGES = (
+        "too_many_pages",
+        422,
+        "The document has more pages than `appliance.limits.max_pages`.",
+    )
+    UNREADABLE_DOCUMENT = (
+        "unreadable_document",
+        422,
+        "The document cannot be read: a damaged or encrypted PDF, or an empty document.",
+    )
+    IDEMPOTENCY_KEY_REUSED = (
+        "idempotency_key_reused",
+        422,
+        "The Idempotency-Key was used before for a different fax (another number or "
+        "document); use a new key for a new fax.",
+    )
+    RATE_LIMITED = (
+        "rate_limited",
+        429,
+        "Too many requests; wait as Retry-After says. Reserved: this release does not limit rates.",
+    )
+    INTERNAL_ERROR = (
+        "internal_error",
+        500,
+        "An unexpected error; the appliance log has it under the same request id.",
+    )
+    TRANSPORT_UNAVAILABLE = (
+        "transport_unavailable",
+        503,
+        "No outbound transport is running (none configured, or the appliance is starting).",
+    )
+    AUDIT_UNAVAILABLE = (
+        "audit_unavailable",
+        503,
+        "The audit log cannot record the request, so it is not served (hipaa profile).",
+    )
+    NOT_READY = (
+        "not_ready",
+        503,
+        "The appliance cannot serve the request now, for no more specific reason (no route "
+        "answers it in this release; `/health/ready` answers its own body).",
+    )
+
+
+# Litestar's own errors (an unknown route, a method a route does not take, a body over the
+# limit, a parameter that fails validation) carry only a status: their code by status.
+BY_STATUS: dict[int, ErrorCode] = {
+    400: ErrorCode.INVALID_REQUEST,
+    401: ErrorCode.MISSING_API_KEY,
+    403: ErrorCode.MISSING_SCOPE,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.DOCUMENT_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_DOCUMENT,
+    429: ErrorCode.RATE_LIMITED,
+    503: ErrorCode.NOT_READY,
+}
+
+
+def code_for_status(status: int) -> ErrorCode:
+    """The code of an error that carries only its status."""
+    found = BY_STATUS.get(status)
+    if found is not None:
+        return found
+    return ErrorCode.INTERNAL_ERROR if status >= 500 else ErrorCode.INVALID_REQUEST
+
+
+__all__ = ["ErrorCode", "code_for_status"]
