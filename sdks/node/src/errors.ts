@@ -2,13 +2,17 @@
 // can `catch (e) { if (e instanceof NotFoundError) ... }` without comparing status codes, and
 // `code` says exactly what went wrong, for programs that branch on it.
 
+import type { ErrorCode } from "./generated/types.js";
 import type { FaxJob } from "./jobs.js";
+
+/** A code from the API's ErrorCode table, or one a newer appliance added (kept as it came). */
+export type AnyErrorCode = ErrorCode | (string & {});
 
 export interface ErrorFields {
   /** The HTTP status; null when no response arrived. */
   status: number | null;
   /** The API's machine-readable `code`; null when the answer had none. */
-  code?: string | null | undefined;
+  code?: AnyErrorCode | null | undefined;
   /** The id of the request, for the appliance's logs. */
   requestId?: string | null | undefined;
   /** The API's `details` object. */
@@ -22,7 +26,7 @@ export class FaxbotError extends Error {
    * `invalid_number`, `document_too_large`, ... the ErrorCode table in docs/). A code this
    * SDK does not know yet, from a newer appliance, is kept as it came. Null when there was no
    * API answer: no response at all, or one from a proxy in between. */
-  readonly code: string | null;
+  readonly code: AnyErrorCode | null;
   /** The request's id, as the appliance logs it: the body's `request_id`, else the response's
    * X-Request-Id header, else (no response) the X-Request-Id the SDK sent. Quote it when
    * asking an operator what happened. */

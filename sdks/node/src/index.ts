@@ -11,6 +11,7 @@ export {
   type WaitOptions,
 } from "./client.js";
 export {
+  type AnyErrorCode,
   AuthenticationError,
   BadRequestError,
   ConnectionError,

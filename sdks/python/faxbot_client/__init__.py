@@ -7,6 +7,7 @@ by `faxbot codegen`; import its types from here or from `faxbot_client.models`, 
 
 from faxbot_client._generated.models import (
     ConfigSummary,
+    ErrorCode,
     FaxJob,
     FaxJobPage,
     FaxStatus,
@@ -43,6 +44,7 @@ __all__ = [
     "ConfigSummary",
     "ConnectionFailed",
     "Document",
+    "ErrorCode",
     "FaxJob",
     "FaxJobPage",
     "FaxStatus",
