@@ -53,7 +53,7 @@ def alive(pid: int) -> bool:
 def _state(pid: int) -> str:
     try:
         return (Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]).lower()
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):  # reaped meanwhile
         return "gone"
 
 
