@@ -422,9 +422,14 @@ class Appliance:
         except Exception as exc:
             checks["database"] = {"ok": False, "error": type(exc).__name__}
         storage: dict[str, Any] = {"ok": True}
-        free = await asyncio.to_thread(_free_bytes, self.data_dir)
-        if free is not None and free < FREE_BYTES_READY:
-            storage = {"ok": False, "reason": f"storage_full: {free} bytes free in data_dir"}
+        folders = {"data_dir": self.data_dir}
+        database_file = self.database.path if self.database is not None else None
+        if database_file is not None and database_file.parent != self.data_dir:
+            folders["the database's folder"] = database_file.parent
+        for name, folder in folders.items():
+            free = await asyncio.to_thread(_free_bytes, folder)
+            if free is not None and free < FREE_BYTES_READY:
+                storage = {"ok": False, "reason": f"storage_full: {free} bytes free in {name}"}
         storage_health = self.providers.health.get("storage")
         if storage_health is not None and storage["ok"]:
             report = await storage_health.health()
