@@ -16,6 +16,7 @@ from faxbot.store.database import (
     Database,
     DatabaseUrlError,
     MigrationError,
+    NewDatabaseRefused,
     current_revision,
     migrate,
     upgrade,
@@ -138,3 +139,21 @@ def test_a_driver_message_quoting_the_url_is_masked() -> None:
     database.close()
     assert "hunter" not in message and "other-pw" not in message, message
     assert "postgresql://fax:***@db/faxbot?sslmode=require&password=***" in message
+
+
+def test_a_missing_or_empty_database_is_refused_unless_it_may_be_created(tmp_path: Path) -> None:
+    path = tmp_path / "faxbot.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    with pytest.raises(NewDatabaseRefused, match="the database file is missing"):
+        migrate(database, may_create=False)
+    assert not path.exists()  # not even opened
+    path.touch()
+    with pytest.raises(NewDatabaseRefused, match="the database is empty"):
+        migrate(database, may_create=False)
+    path.unlink()
+    # a WAL its deleted database left: never replayed into the new one
+    Path(f"{path}-wal").write_bytes(b"\0" * 4096)
+    migrate(database)
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size != 4096
+    assert current_revision(database) == HEAD
+    database.close()

@@ -210,9 +210,9 @@ class Appliance:
             await asyncio.to_thread(_write_marker, marker, database.dialect)
             self.writer = Writer(database)
             await asyncio.to_thread(self.writer.open)
-        except NewDatabaseRefused:
+        except NewDatabaseRefused as exc:
             raise StartupError(
-                f"the database is empty, but {marker} says this appliance had one: it was "
+                f"{exc}, but {marker} says this appliance had one: it was "
                 "deleted, or appliance.database_url names another one. Restore it (its jobs "
                 "and their documents are lost otherwise), or start once with `faxbot serve "
                 "--new-database` to begin again with an empty database"

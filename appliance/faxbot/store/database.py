@@ -321,6 +321,13 @@ def migrate(database: Database, *, may_create: bool = True) -> None:
     """Bring the schema to HEAD: an empty database gets schema/<dialect>.sql and the stamp, in
     one transaction; an older one is upgraded by Alembic (imported only then). With
     `may_create` False an empty database is refused (NewDatabaseRefused), and left empty."""
+    if database.path is not None and not database.path.exists():
+        # Not even opened: SQLite would create the file and replay a WAL left beside it
+        # (its deleted database's pages) into the new one.
+        if not may_create:
+            raise NewDatabaseRefused("the database file is missing")
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{database.path}{suffix}").unlink(missing_ok=True)
     connection = database.connect(autocommit=database.dialect == "sqlite")
     try:
         cursor = connection.cursor()
