@@ -102,8 +102,8 @@ class Appliance:
 
     def _check_database_url(self) -> None:
         """A malformed database URL is a configuration error, refused before the lifespan
-        (exit 2) with the URL's password masked. A secret reference that cannot be resolved
-        yet is left to the start, which names it."""
+        (exit 2) without showing the URL (it may hold a password). A secret reference that
+        cannot be resolved yet is left to the start, which names it."""
         try:
             configured = self._resolved("database_url")
         except StartupError:
