@@ -16,6 +16,7 @@ from faxbot.store.database import (
     Database,
     DatabaseUrlError,
     MigrationError,
+    NewDatabaseRefused,
     current_revision,
     migrate,
     upgrade,
@@ -118,9 +119,41 @@ def test_a_failing_upgrade_is_one_line(tmp_path: Path) -> None:
         ("root:hunter2@db/faxbot", r"unsupported database URL \(no scheme://\)"),
         ("sqlite:///:memory:", "an in-memory SQLite database keeps nothing"),
         ("sqlite:///", "an in-memory SQLite database keeps nothing"),
+        ("postgresql://fax:hunter2@[::1/faxbot", r"malformed PostgreSQL URL \(Invalid IPv6 URL"),
+        ("postgresql://fax:hunter2@db:54x2/faxbot", "malformed PostgreSQL URL .*port"),
     ],
 )
 def test_an_unusable_url_is_refused_without_its_password(url: str, message: str) -> None:
     with pytest.raises(DatabaseUrlError, match=message) as raised:
         Database(url)
     assert "hunter2" not in str(raised.value)
+
+
+def test_a_driver_message_quoting_the_url_is_masked() -> None:
+    """libpq quotes a URL it cannot parse, password and all; so may other drivers."""
+    url = "postgresql://fax:hunter%3F2@db/faxbot?sslmode=require&password=other-pw"
+    database = Database(url)
+    message = database.describe_error(
+        ValueError(f"invalid URI {url!r}; password 'hunter?2', other-pw")
+    )
+    database.close()
+    assert "hunter" not in message and "other-pw" not in message, message
+    assert "postgresql://fax:***@db/faxbot?sslmode=require&password=***" in message
+
+
+def test_a_missing_or_empty_database_is_refused_unless_it_may_be_created(tmp_path: Path) -> None:
+    path = tmp_path / "faxbot.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    with pytest.raises(NewDatabaseRefused, match="the database file is missing"):
+        migrate(database, may_create=False)
+    assert not path.exists()  # not even opened
+    path.touch()
+    with pytest.raises(NewDatabaseRefused, match="the database is empty"):
+        migrate(database, may_create=False)
+    path.unlink()
+    # a WAL its deleted database left: never replayed into the new one
+    Path(f"{path}-wal").write_bytes(b"\0" * 4096)
+    migrate(database)
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size != 4096
+    assert current_revision(database) == HEAD
+    database.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from functools import cache
 from importlib import resources
@@ -28,6 +29,12 @@ from faxbot.plugins.contract import Slot
 ARTIFACT_VERSION = 1
 DEFAULT_PATH = Path("build/faxbot.resolved.json")
 UNFINGERPRINTED = ("fingerprint", "build", "sources")
+# Far deeper than any artifact the compiler writes (plugin config schemas are the deepest
+# part, at about 10), far shallower than the recursion of the decoder and of every walk
+# over the artifact (fingerprint, secret model): a deeper file is refused before decoding.
+MAX_DEPTH = 100
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 
 Profile = Literal["dev", "hipaa"]
 
@@ -191,6 +198,12 @@ def load_artifact(path: Path) -> Artifact:
         raise ArtifactError(f"no artifact at {path}; {hint}") from None
     except OSError as exc:
         raise ArtifactError(f"cannot read artifact {path}: {exc.strerror}") from None
+    depth = _nesting(raw)
+    if depth > MAX_DEPTH:
+        raise ArtifactError(
+            f"artifact {path} is nested deeper than {MAX_DEPTH} levels, which no compiled "
+            f"artifact is (edited or damaged); {hint}"
+        )
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -215,3 +228,16 @@ def load_artifact(path: Path) -> Artifact:
             f"artifact {path} does not match its fingerprint (edited or damaged); {hint}"
         )
     return artifact
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep the JSON text's arrays and objects nest (brackets inside strings not counted),
+    or MAX_DEPTH + 1 as soon as it is deeper; malformed JSON is the decoder's to explain."""
+    depth = deepest = 0
+    for bracket in _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_DEPTH:
+                break
+    return deepest

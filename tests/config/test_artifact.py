@@ -76,6 +76,9 @@ def test_failed_write_keeps_the_old_artifact(
         (b"[]", "is not a JSON object"),
         (b'{"version": 99}', "has version 99, this faxbot reads version 1"),
         (b'{"version": 1}', "lacks fingerprint"),
+        (b'{"version": 1, "a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "nested deeper"),
+        (b'{"version": 1, "a": ' + b"[" * 200_000, "nested deeper than 100 levels"),
+        (b'{"version": 1, "a": "' + b"[{" * 500 + b'\\"]", "b": 1}', "lacks fingerprint"),
     ],
 )
 def test_untrustworthy_artifacts_are_refused_with_what_to_run(

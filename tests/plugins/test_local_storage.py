@@ -53,7 +53,7 @@ def alive(pid: int) -> bool:
 def _state(pid: int) -> str:
     try:
         return (Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]).lower()
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):  # reaped meanwhile
         return "gone"
 
 
@@ -157,3 +157,38 @@ def test_a_dead_worker_fails_its_request_and_is_replaced(tmp_path: Path) -> None
             await storage.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_list_documents_names_documents_stored_before_a_time(tmp_path: Path) -> None:
+    """What the orphan sweep reads: documents only (no temporary `.part` file), by the time
+    they were written."""
+    storage = LocalStorage()
+
+    async def scenario() -> list[str]:
+        await storage.start(SETTINGS, deps(tmp_path))
+        try:
+            for key in ("old.pdf", "new.pdf"):
+                await storage.put(key, _chunks(b"%PDF-1.7"))
+            folder = tmp_path / "documents"
+            os.utime(folder / "old.pdf", (time.time() - 7200, time.time() - 7200))
+            (folder / ".abc.part").write_bytes(b"partial")
+            os.utime(folder / ".abc.part", (time.time() - 7200, time.time() - 7200))
+            return [key async for key in await storage.list_documents(time.time() - 3600)]
+        finally:
+            await storage.stop()
+
+    assert asyncio.run(scenario()) == ["old.pdf"]
+
+
+def test_a_wrong_list_documents_is_a_contract_problem() -> None:
+    """Optional, and checked like a capability when present."""
+    from faxbot.plugins.conformance import contract_problems
+
+    class Listing(LocalStorage):
+        def list_documents(self, since: float) -> Iterator[str]:  # type: ignore[override]
+            return iter(())
+
+    problems = contract_problems(Listing, LocalStorage.manifest)
+    assert len(problems) == 1 and "list_documents" in problems[0], problems
+    assert "must be `async def`" in problems[0] and "'since', not 'stored_before'" in problems[0]
+    assert contract_problems(LocalStorage, LocalStorage.manifest) == []

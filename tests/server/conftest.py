@@ -60,8 +60,10 @@ class Appliance:
         timeout: float = 20,
         env: dict[str, str] | None = None,
         registry: Path | None = REPO / "registry" / "plugin-registry.json",
+        args: tuple[str, ...] = (),
     ) -> None:
         options = ["--registry", str(registry)] if registry is not None else []
+        options += args
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [FAXBOT, "serve", "--port", str(self.port), *options],

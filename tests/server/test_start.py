@@ -94,3 +94,39 @@ def test_only_expired_keys_is_said_loudly_at_start(tmp_path: Path) -> None:
     )
     message = warning(serve_without_callers(tmp_path, keys))
     assert "all 1 of the artifact's api_keys are expired or have no scope" in message
+
+
+def test_a_malformed_database_url_is_one_masked_line_and_exit_2(tmp_path: Path) -> None:
+    """An unclosed `[` in the host: the driver would quote the whole URL, password and all,
+    in a traceback; the URL's shape is checked before the lifespan instead."""
+    appliance = build(tmp_path, extra="appliance:\n  database_url: ${env:FAXBOT_TEST_DB}\n")
+    url = "postgresql://fax:s3cr3t-pw@[::1/faxbot"
+    result = serve_that_fails(appliance, env={"PATH": "/usr/bin:/bin", "FAXBOT_TEST_DB": url})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "s3cr3t-pw" not in result.stderr + result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        "faxbot serve: cannot start: appliance.database_url: malformed PostgreSQL URL (Invalid "
+        "IPv6 URL); the URL is not shown, as it may hold a password: check its host (an IPv6 "
+        "address goes in [ ]) and port"
+    )
+    assert not appliance.data_dir.exists()  # refused before anything was opened
+
+
+def test_a_deeply_nested_artifact_is_one_reason_and_exit_2(tmp_path: Path) -> None:
+    """It crashed the start with a RecursionError traceback and exit 1."""
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'{"version": 1, "appliance": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    result = subprocess.run(
+        [FAXBOT, "serve", "--artifact", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"faxbot serve: cannot start: artifact {path} is nested deeper than 100 levels, which "
+        f"no compiled artifact is (edited or damaged); run `faxbot config compile --out {path}`"
+    ]

@@ -52,6 +52,12 @@ EXIT_STARTUP_FAILED = 3
     default="info",
     show_default=True,
 )
+@click.option(
+    "--new-database",
+    is_flag=True,
+    help="Create an empty database even though data_dir's marker says this appliance had "
+    "one (it was deleted, or database_url changed): its jobs are then gone for good.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -60,6 +66,7 @@ def serve(
     port: int | None,
     registry: Path | None,
     log_level: str,
+    new_database: bool,
 ) -> None:
     """Serve the fax API from ARTIFACT: read-only config, only the pinned plugins it names."""
     import uvicorn
@@ -76,6 +83,7 @@ def serve(
             artifact,
             registry_path=registry,
             log_level=log_level,
+            new_database=new_database,
             source=source.without_schema_checks() if isinstance(source, PluginSource) else None,
         )
     except (ArtifactError, StartupError) as exc:

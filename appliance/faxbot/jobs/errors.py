@@ -52,3 +52,12 @@ class JobNotFound(JobError):
 
 class NotSending(JobError):
     """This appliance has no outbound transport running (none configured, or starting)."""
+
+
+class StorageFull(JobError):
+    """The disk (or quota) holding the documents or the database is full: nothing was kept."""
+
+
+class DatabaseLost(JobError):
+    """The database file was deleted or replaced while the appliance ran: writes are refused
+    until it is restarted on the right database."""

@@ -18,19 +18,23 @@ from faxbot.dispatch.dispatcher import Dispatcher
 from faxbot.documents import kinds
 from faxbot.documents import prepare as preparing
 from faxbot.documents.prepare import PreparedDocument, prepare
+from faxbot.jobs.documents import document_key
 from faxbot.jobs.errors import (
+    DatabaseLost,
     IdempotencyConflict,
     InvalidCursor,
     InvalidRequest,
     JobError,
     JobNotFound,
     NotSending,
+    StorageFull,
     TooManyPages,
     UnreadableDocument,
     UnsupportedDocument,
 )
 from faxbot.jobs.numbers import valid_number
 from faxbot.plugins.contract import Storage
+from faxbot.store.database import DatabaseReplaced, is_full
 from faxbot.store.jobs import UNFILTERED, BadCursor, Job, JobFilter, JobStore
 
 TERMINAL_CACHE = 10_000  # finished jobs kept in memory: they never change again
@@ -88,6 +92,8 @@ class JobService:
         send could not be recorded is never queued; a failure after that is recorded too."""
         try:
             return await self._send(to, upload, key_id, idempotency_key)
+        except (StorageFull, DatabaseLost):
+            raise  # recorded as an error where it happened
         except JobError as exc:
             outcome = Outcome.ERROR if isinstance(exc, NotSending) else Outcome.REJECTED
             await self._record(Action.FAX_SEND, outcome, key_id)
@@ -110,26 +116,37 @@ class JobService:
                 return await self._replayed(earlier, request_hash, key_id)
         document = await self._prepare(upload)
         job_id = secrets.token_hex(16)
-        document_key = f"{job_id}.pdf"
+        key = document_key(job_id)
         detail = SendDetail(pages=document.pages, plugin=self._backend, to=mask_number(number))
         await self._record(Action.FAX_SEND, Outcome.OK, key_id, job_id, detail)
         try:
-            await self._storage.put(document_key, _chunks(document.content))
+            await self._storage.put(key, _chunks(document.content))
             job, created = await self._store.create(
                 job_id=job_id,
                 to=number,
                 pages=document.pages,
                 backend=self._backend,
-                document_key=document_key,
+                document_key=key,
                 api_key_id=key_id,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
             )
-        except Exception:
-            await self._record(Action.FAX_SEND, Outcome.ERROR, key_id, job_id)
+        except BaseException as exc:
+            # Cancelled (the client went away) the cleanup still runs; its own failure is
+            # left to the orphan sweep and never hides the request's error.
+            await asyncio.shield(self._forget_document(job_id, key))
+            if isinstance(exc, Exception):
+                await self._record(Action.FAX_SEND, Outcome.ERROR, key_id, job_id)
+                if is_full(exc):
+                    raise StorageFull(
+                        "the appliance's storage is full: the fax was not queued; try again "
+                        "once space is freed"
+                    ) from exc
+                if isinstance(exc, DatabaseReplaced):
+                    raise DatabaseLost(f"{exc}: the fax was not queued") from exc
             raise
         if not created:  # a concurrent request with the same key won the race
-            await self._storage.delete(document_key)
+            await self._storage.delete(key)
             await self._record(Action.FAX_SEND, Outcome.REJECTED, key_id, job_id)
             return await self._replayed(job, request_hash, key_id)
         self._dispatcher.submit(job)
@@ -138,6 +155,19 @@ class JobService:
             extra={"event": "job_queued", "job_id": job_id, "pages": job.pages, "key_id": key_id},
         )
         return job
+
+    async def _forget_document(self, job_id: str, key: str) -> None:
+        """Delete the document of a job whose row may not have been committed, unless a row
+        refers to it after all (a commit whose answer was lost); when that cannot be told
+        (the database is down too), the orphan sweep decides later."""
+        try:
+            if not await asyncio.to_thread(self._store.existing, [job_id]):
+                await self._storage.delete(key)
+        except Exception:
+            self._log.warning(
+                "a failed request's document is left to the orphan sweep",
+                extra={"event": "document_left", "job_id": job_id},
+            )
 
     async def _replayed(self, earlier: Job, request_hash: str, key_id: str) -> Job:
         """The job an idempotency key already made, answered again (and recorded again)."""

@@ -312,6 +312,18 @@ class Storage(Protocol):
 
 
 @runtime_checkable
+class ListsDocuments(Protocol):
+    """Optional for storage. With it, a document no job refers to (its request failed after
+    the document was stored, or the process died in between) is found and deleted after a
+    grace period; without it, such a document stays until removed by hand."""
+
+    async def list_documents(self, stored_before: float) -> AsyncIterator[str]:
+        """The keys of the documents stored before `stored_before` (epoch seconds), in any
+        order; a document stored or deleted meanwhile may or may not be listed."""
+        ...
+
+
+@runtime_checkable
 class TokenValidator(Protocol):
     """Slot `auth`: capability `validate_token`."""
 
@@ -343,7 +355,10 @@ CAPABILITIES: Mapping[str, tuple[type, str]] = {
     "health_check": (HealthCheck, "health"),
 }
 # Methods a plugin may offer without a capability; checked like the others when present.
-OPTIONAL_METHODS: Mapping[str, type] = {"find_sent": FindsSent}
+OPTIONAL_METHODS: Mapping[str, type] = {
+    "find_sent": FindsSent,
+    "list_documents": ListsDocuments,
+}
 # The protocol a plugin must implement in full to fill a slot (inbound: at least one of two).
 SLOT_PROTOCOLS: Mapping[Slot, tuple[type, ...]] = {
     "outbound": (OutboundTransport,),
@@ -367,6 +382,7 @@ __all__ = [
     "Health",
     "HealthCheck",
     "InboundTransport",
+    "ListsDocuments",
     "Manifest",
     "OutboundFax",
     "OutboundTransport",

@@ -21,6 +21,7 @@ from faxbot.plugins.contract import (
     FindsSent,
     HealthCheck,
     InboundTransport,
+    ListsDocuments,
     OutboundTransport,
     Plugin,
     Slot,
@@ -52,6 +53,7 @@ class Providers:
     finds_sent: FindsSent | None = None  # the outbound transport's lookup, when it has one
     inbound: InboundTransport | None = None
     storage: Storage | None = None
+    lists_documents: ListsDocuments | None = None  # the storage's listing, when it has one
     auth: TokenValidator | None = None
     webhooks: Mapping[str, WebhookReceiver] = field(default_factory=dict)  # by plugin id
     health: Mapping[str, HealthCheck] = field(default_factory=dict)  # by slot
@@ -175,6 +177,7 @@ class PluginHost:
             finds_sent=outbound if isinstance(outbound, FindsSent) else None,
             inbound=inbound if isinstance(inbound, InboundTransport) else None,
             storage=storage if isinstance(storage, Storage) else None,
+            lists_documents=storage if isinstance(storage, ListsDocuments) else None,
             auth=auth if isinstance(auth, TokenValidator) else None,
             webhooks={
                 r.installed.id: r.instance

@@ -64,9 +64,12 @@ def create_app(
     registry_path: Path | None = None,
     workdir: Path | None = None,
     log_level: str = "info",
+    new_database: bool = False,
 ) -> Litestar:
     """Load the artifact (ArtifactError if it cannot be trusted), check the installed plugins
-    against its pins (StartupError), and build the app. Plugins start in the app's lifespan."""
+    against its pins (StartupError), and build the app. Plugins start in the app's lifespan.
+    `new_database` lets the start create an empty database where data_dir's marker says one
+    existed (`faxbot serve --new-database`)."""
     logger = logs.configure(log_level)
     artifact = load_artifact(artifact_path)
     installed = check_pins(artifact, source or PluginSource(check_schemas=False))
@@ -76,6 +79,7 @@ def create_app(
         dict(os.environ if env is None else env),
         logger,
         workdir or Path.cwd(),
+        new_database=new_database,
     )
     views = PluginViews(artifact, installed, load_registry(registry_path))
     limits = artifact.appliance.limits

@@ -104,6 +104,12 @@ class ErrorCode(StrEnum):
         429,
         "Too many requests; wait as Retry-After says. Reserved: this release does not limit rates.",
     )
+    STORAGE_FULL = (
+        "storage_full",
+        507,
+        "The disk holding the documents or the database is full: nothing of the request was "
+        "kept; `/health/ready` is false until space is freed. Safe to retry later.",
+    )
     INTERNAL_ERROR = (
         "internal_error",
         500,
@@ -118,6 +124,13 @@ class ErrorCode(StrEnum):
         "audit_unavailable",
         503,
         "The audit log cannot record the request, so it is not served (hipaa profile).",
+    )
+    DATABASE_LOST = (
+        "database_lost",
+        503,
+        "The database file was deleted or replaced while the appliance ran: writes are "
+        "refused (and `/health/ready` is false) until it is restored and the appliance "
+        "restarted.",
     )
     NOT_READY = (
         "not_ready",

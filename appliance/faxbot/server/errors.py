@@ -14,12 +14,14 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from faxbot.audit import AuditUnavailable
 from faxbot.jobs.errors import (
+    DatabaseLost,
     IdempotencyConflict,
     InvalidCursor,
     InvalidNumber,
     InvalidRequest,
     JobNotFound,
     NotSending,
+    StorageFull,
     TooManyPages,
     UnreadableDocument,
     UnsupportedDocument,
@@ -111,6 +113,8 @@ DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
     IdempotencyConflict: ErrorCode.IDEMPOTENCY_KEY_REUSED,
     JobNotFound: ErrorCode.JOB_NOT_FOUND,
     NotSending: ErrorCode.TRANSPORT_UNAVAILABLE,
+    StorageFull: ErrorCode.STORAGE_FULL,
+    DatabaseLost: ErrorCode.DATABASE_LOST,
     UnknownPlugin: ErrorCode.PLUGIN_NOT_FOUND,
 }
 

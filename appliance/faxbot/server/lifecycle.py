@@ -24,6 +24,7 @@ from litestar import Litestar
 from faxbot.artifact import Artifact
 from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDetail
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.jobs.documents import OrphanSweep
 from faxbot.jobs.errors import NotSending
 from faxbot.jobs.service import JobService, Uploads
 from faxbot.kernel.secrets import SecretUnavailable
@@ -33,8 +34,10 @@ from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
 from faxbot.store.database import (
     Database,
+    DatabaseReplaced,
     DatabaseUrlError,
     MigrationError,
+    NewDatabaseRefused,
     database_url,
     migrate,
 )
@@ -47,6 +50,13 @@ BLOCKING_THREADS = 64
 PROBE_KEY = "faxbot-encryption-probe"
 AUDIT_LOG = Path("audit") / "audit.jsonl"  # under data_dir
 DATA_DIR_LOCK = "faxbot.lock"  # under data_dir, held while an appliance runs on it
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700
+# Under data_dir: written once a database is set up, so that a start that finds an empty one
+# (the file deleted, a wrong database_url) refuses instead of silently starting afresh.
+DATABASE_MARKER = "database.marker"
+# Below this much free space where the database and documents live, the appliance is not
+# ready: a fax (document, row, WAL) would fail with storage_full.
+FREE_BYTES_READY = 8 * 1024 * 1024
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
@@ -61,7 +71,10 @@ class Appliance:
         env: Mapping[str, str],
         logger: logging.Logger,
         workdir: Path,
+        *,
+        new_database: bool = False,
     ) -> None:
+        self._new_database = new_database
         self.artifact = artifact
         self.env = env
         self.log = logger
@@ -81,9 +94,24 @@ class Appliance:
         self.audit: AuditLog | None = None
         self._lock_fd: int | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
         self.ready = False
         self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
         self.address: str | None = None  # the URL it listens on, once `faxbot serve` bound it
+        self._check_database_url()
+
+    def _check_database_url(self) -> None:
+        """A malformed database URL is a configuration error, refused before the lifespan
+        (exit 2) without showing the URL (it may hold a password). A secret reference that
+        cannot be resolved yet is left to the start, which names it."""
+        try:
+            configured = self._resolved("database_url")
+        except StartupError:
+            return
+        try:
+            Database(database_url(configured, self.data_dir)).close()
+        except DatabaseUrlError as exc:
+            raise StartupError(f"appliance.database_url: {exc}") from None
 
     @property
     def jobs(self) -> JobService:
@@ -162,6 +190,10 @@ class Appliance:
         loop.set_default_executor(
             ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="faxbot-io")
         )
+        # Patient documents, the database and its WAL, spill files, the audit log: everything
+        # the appliance creates is its own, whatever umask it was started with (SQLite and
+        # the plugins create files with 0644 less the umask; a mode per call would miss some).
+        os.umask(PRIVATE_UMASK)
         await asyncio.to_thread(self._lock_data_dir)
         await asyncio.to_thread(self._prepare_dirs)
         configured_url = self._resolved("database_url")
@@ -170,10 +202,21 @@ class Appliance:
         except DatabaseUrlError as exc:
             raise StartupError(f"appliance.database_url: {exc}") from None
         self.database = database
+        marker = self.data_dir / DATABASE_MARKER
+        may_create = self._new_database or not await asyncio.to_thread(marker.exists)
         try:
-            await asyncio.to_thread(migrate, database)
+            await asyncio.to_thread(migrate, database, may_create=may_create)
+            await asyncio.to_thread(database.remember_file)
+            await asyncio.to_thread(_write_marker, marker, database.dialect)
             self.writer = Writer(database)
             await asyncio.to_thread(self.writer.open)
+        except NewDatabaseRefused as exc:
+            raise StartupError(
+                f"{exc}, but {marker} says this appliance had one: it was "
+                "deleted, or appliance.database_url names another one. Restore it (its jobs "
+                "and their documents are lost otherwise), or start once with `faxbot serve "
+                "--new-database` to begin again with an empty database"
+            ) from None
         except (database.driver_error, OSError, MigrationError) as exc:
             where = (
                 "appliance.database_url"
@@ -208,6 +251,11 @@ class Appliance:
         if database.dialect == "sqlite":  # the only appliance on this database
             await dispatcher.recover()
         self._dispatch_task = asyncio.create_task(dispatcher.run())
+        if providers.lists_documents is not None:
+            sweep = OrphanSweep(
+                store, providers.storage, providers.lists_documents, self.log.getChild("orphans")
+            )
+            self._sweep_task = asyncio.create_task(sweep.run())
         self._jobs = JobService(
             store,
             providers.storage,
@@ -225,6 +273,10 @@ class Appliance:
         )
 
     async def _stop(self) -> None:
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+            await asyncio.gather(self._sweep_task, return_exceptions=True)
+            self._sweep_task = None
         if self._dispatch_task is not None:
             self._dispatch_task.cancel()
             await asyncio.gather(self._dispatch_task, return_exceptions=True)
@@ -320,6 +372,15 @@ class Appliance:
         """One appliance per data_dir: a second one would clear the first's uploads in
         progress and, on SQLite, resolve its hand-overs as if it had crashed."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.data_dir.stat().st_mode & 0o077:  # made by hand, or by an older appliance
+            try:
+                self.data_dir.chmod(0o700)
+            except PermissionError:
+                self.log.warning(
+                    f"data_dir {self.data_dir} is readable by other users and not the "
+                    "appliance's own to restrict: chmod 700 it",
+                    extra={"event": "data_dir_open"},
+                )
         path = self.data_dir / DATA_DIR_LOCK
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -356,16 +417,53 @@ class Appliance:
         try:
             await asyncio.to_thread(self._ping_database)
             checks["database"] = {"ok": True}
+        except DatabaseReplaced as exc:
+            checks["database"] = {"ok": False, "error": "DatabaseReplaced", "reason": str(exc)}
         except Exception as exc:
             checks["database"] = {"ok": False, "error": type(exc).__name__}
+        storage: dict[str, Any] = {"ok": True}
+        folders = {"data_dir": self.data_dir}
+        database_file = self.database.path if self.database is not None else None
+        if database_file is not None and database_file.parent != self.data_dir:
+            folders["the database's folder"] = database_file.parent
+        for name, folder in folders.items():
+            free = await asyncio.to_thread(_free_bytes, folder)
+            if free is not None and free < FREE_BYTES_READY:
+                storage = {"ok": False, "reason": f"storage_full: {free} bytes free in {name}"}
         storage_health = self.providers.health.get("storage")
-        if storage_health is not None:
+        if storage_health is not None and storage["ok"]:
             report = await storage_health.health()
-            checks["storage"] = {"ok": report.ok}
+            if not report.ok:
+                storage = {"ok": False, "reason": "the storage plugin reports a problem"}
+        if storage_health is not None or not storage["ok"]:
+            checks["storage"] = storage
         return checks
 
     def _ping_database(self) -> None:
         if self.database is None:
             raise RuntimeError("no database yet")
+        self.database.check_file()
         with self.database.reading() as cursor:
             cursor.execute("SELECT 1")
+
+
+def _free_bytes(folder: Path) -> int | None:
+    """Bytes an unprivileged writer may still use on `folder`'s file system."""
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return None
+    return found.f_bavail * found.f_frsize
+
+
+def _write_marker(marker: Path, dialect: str) -> None:
+    """Note, once, that this data_dir's appliance has a database (0600, durable)."""
+    if marker.exists():
+        return
+    text = f"A {dialect} database was set up for this data_dir; see `faxbot serve --help`.\n"
+    fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -6,7 +6,9 @@ one is spilled to a temporary file under data_dir as it arrives."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from faxbot.jobs.service import Upload, Uploads
 from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
 from faxbot.server.headers import raw_header
+from faxbot.store.database import is_full
 
 MAX_FIELD_BYTES = 1024  # `to` and any other small field
 MAX_PARTS = 8
@@ -44,6 +47,9 @@ def _boundary(request: Request[Any, Any, Any]) -> str:
     return str(options["boundary"])
 
 
+SPILL_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+
+
 class _Document:
     """The `file` part as it arrives: bytes in memory, then a spill file past SPOOL_BYTES."""
 
@@ -57,6 +63,15 @@ class _Document:
         self.size = 0
 
     def add(self, data: bytes | bytearray) -> None:
+        try:
+            self._add(data)
+        except OSError as exc:
+            if not is_full(exc):
+                raise
+            self.discard()
+            raise _storage_full() from None
+
+    def _add(self, data: bytes | bytearray) -> None:
         if self.size + len(data) > self.max_bytes:
             raise ApiError(
                 ErrorCode.DOCUMENT_TOO_LARGE,
@@ -66,7 +81,8 @@ class _Document:
             )
         if self.handle is None and len(self.held) + len(data) > SPOOL_BYTES:
             self.spill_to = self.incoming / f"{secrets.token_hex(16)}.part"
-            self.handle = self.spill_to.open("wb")
+            # 0600 whatever the umask: a patient's document (the appliance sets one, too)
+            self.handle = os.fdopen(os.open(self.spill_to, SPILL_FLAGS, 0o600), "wb")
             self.handle.write(self.held)
             self.held = bytearray()
         if self.handle is None:
@@ -79,13 +95,27 @@ class _Document:
     def finish(self) -> bytes | Path:
         if self.handle is None or self.spill_to is None:
             return bytes(self.held)
-        self.handle.close()
+        try:
+            self.handle.close()  # writes what is buffered
+        except OSError as exc:
+            if not is_full(exc):
+                raise
+            self.discard()
+            raise _storage_full() from None
         return self.spill_to
 
     def discard(self) -> None:
         if self.handle is not None and self.spill_to is not None:
-            self.handle.close()
+            with contextlib.suppress(OSError):  # a full disk fails the buffered write again
+                self.handle.close()
             self.spill_to.unlink(missing_ok=True)
+
+
+def _storage_full() -> ApiError:
+    return ApiError(
+        ErrorCode.STORAGE_FULL,
+        "the appliance's storage is full: the upload was not kept; try again once space is freed",
+    )
 
 
 async def receive_fax_form(request: Request[Any, Any, Any], incoming: Uploads) -> FaxForm:

@@ -14,6 +14,8 @@ its own connection."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import queue
 import re
 import threading
@@ -39,6 +41,55 @@ class DatabaseUrlError(ValueError):
 
 class MigrationError(RuntimeError):
     """The schema cannot be brought to HEAD; the message says why."""
+
+
+class DatabaseReplaced(RuntimeError):
+    """The SQLite file the appliance opened was deleted or replaced while it ran: what it
+    would write now would go to a file no one will read again, or to another database."""
+
+
+class NewDatabaseRefused(RuntimeError):
+    """An empty database where data_dir's marker says one with jobs existed."""
+
+
+SQLITE_FULL = 13  # sqlite3's extended error code for "database or disk is full"
+POSTGRES_DISK_FULL = "53100"
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_full(exc: BaseException) -> bool:
+    """Whether `exc` says the disk (or the quota) is full, from the file system, SQLite or
+    PostgreSQL."""
+    if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
+        return True
+    if getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
+        return True
+    return getattr(exc, "sqlstate", None) == POSTGRES_DISK_FULL
+
+
+def masked_url(url: str) -> str:
+    """`url` with its password (in the user part or a `password=` parameter) replaced by
+    `***`. Never raises, whatever the URL's shape: it is for messages about bad URLs too."""
+    scheme, separator, rest = url.partition("://")
+    if separator and "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        if colon:
+            rest = f"{user}:***@{host}"
+    return re.sub(r"(?i)(password=)[^&#]*", r"\1***", f"{scheme}{separator}{rest}")
+
+
+def _passwords(url: str) -> list[str]:
+    """The password(s) `url` holds, as written and percent-decoded (a driver's message may
+    quote either)."""
+    found = []
+    rest = url.partition("://")[2]
+    if "@" in rest:
+        _, colon, password = rest.rpartition("@")[0].partition(":")
+        if colon and password:
+            found.append(password)
+    found += re.findall(r"(?i)password=([^&#]+)", url)
+    return [p for raw in found for p in {raw, urllib.parse.unquote(raw)}]
 
 
 def database_url(configured: str | None, data_dir: Path) -> str:
@@ -74,6 +125,13 @@ class Database:
                     "name a file (sqlite:///PATH), or leave database_url unset"
                 )
         elif url.startswith(POSTGRES_PREFIXES):
+            try:  # an unclosed `[`, a port that is no number: the driver would quote the URL
+                urllib.parse.urlsplit(url).port  # noqa: B018
+            except ValueError as exc:  # the URL itself may hold a password: not shown
+                raise DatabaseUrlError(
+                    f"malformed PostgreSQL URL ({exc}); the URL is not shown, as it may hold "
+                    "a password: check its host (an IPv6 address goes in [ ]) and port"
+                ) from None
             self.dialect = "postgresql"
             self.paramstyle = "pyformat"
             self._target = "postgresql://" + url.split("://", 1)[1]
@@ -84,9 +142,37 @@ class Database:
                 f"unsupported database URL {scheme}: use sqlite:///PATH (a file) "
                 "or postgresql://USER@HOST/DATABASE"
             )
+        self._file: tuple[int, int] | None = None  # SQLite: (device, inode) as opened
         self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
         self._closed = threading.Event()
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite database file; None for a server database."""
+        return Path(self._target) if self.dialect == "sqlite" else None
+
+    def remember_file(self) -> None:
+        """Note which file the SQLite database is (after migrate created it), for
+        check_file."""
+        if self.dialect == "sqlite":
+            found = os.stat(self._target)  # noqa: PTH116 (per write batch: no Path object)
+            self._file = (found.st_dev, found.st_ino)
+
+    def check_file(self) -> None:
+        """Raise DatabaseReplaced when the SQLite file noted by remember_file was deleted or
+        replaced since (a stat: cheap enough for every write batch); nothing for a server
+        database."""
+        if self._file is None:
+            return
+        try:
+            found = os.stat(self._target)  # noqa: PTH116 (per write batch: no Path object)
+        except FileNotFoundError:
+            raise DatabaseReplaced(
+                "the database file was deleted while the appliance ran"
+            ) from None
+        if (found.st_dev, found.st_ino) != self._file:
+            raise DatabaseReplaced("the database file was replaced while the appliance ran")
 
     @property
     def driver_error(self) -> type[Exception]:
@@ -104,8 +190,8 @@ class Database:
         """The driver's message for `exc`, with the URL's password (if any) masked, and for a
         SQLite file that cannot be opened, what to check."""
         message = f"{type(exc).__name__}: {exc}".strip()
-        password = urllib.parse.urlsplit(self._target).password if "@" in self._target else None
-        if password:
+        message = message.replace(self._target, masked_url(self._target))
+        for password in _passwords(self._target):
             message = message.replace(password, "***")
         if self.dialect == "sqlite" and "unable to open" in str(exc):
             message += "; check that the file's folder exists and the appliance can write to it"
@@ -231,9 +317,17 @@ def schema_statements(dialect: str) -> list[str]:
     return [statement.strip() for statement in text.split(";") if statement.strip()]
 
 
-def migrate(database: Database) -> None:
+def migrate(database: Database, *, may_create: bool = True) -> None:
     """Bring the schema to HEAD: an empty database gets schema/<dialect>.sql and the stamp, in
-    one transaction; an older one is upgraded by Alembic (imported only then)."""
+    one transaction; an older one is upgraded by Alembic (imported only then). With
+    `may_create` False an empty database is refused (NewDatabaseRefused), and left empty."""
+    if database.path is not None and not database.path.exists():
+        # Not even opened: SQLite would create the file and replay a WAL left beside it
+        # (its deleted database's pages) into the new one.
+        if not may_create:
+            raise NewDatabaseRefused("the database file is missing")
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{database.path}{suffix}").unlink(missing_ok=True)
     connection = database.connect(autocommit=database.dialect == "sqlite")
     try:
         cursor = connection.cursor()
@@ -251,6 +345,8 @@ def migrate(database: Database) -> None:
                 "up by Faxbot; give the appliance an empty database (or its own schema)"
             )
         if revision is None and not tables:
+            if not may_create:
+                raise NewDatabaseRefused("the database is empty")
             for statement in schema_statements(database.dialect):
                 cursor.execute(statement)
             marker = parameter_marker(database.paramstyle)("v")

@@ -34,6 +34,13 @@ class Phase(StrEnum):
     DONE = "done"  # SUCCESS or FAILED
 
 
+# The phases of a job still in the dispatcher's hands, named positively: `phase IN (...)` is a
+# few ranges of the (phase, next_action_at) index, where `phase <> 'done'` read every row of
+# the table (190 ms at a million jobs, every sweep).
+UNFINISHED = tuple(phase for phase in Phase if phase is not Phase.DONE)
+UNFINISHED_PARAMS = {phase.name.lower(): phase.value for phase in UNFINISHED}
+
+
 def column(size: int | None = None, name: str | None = None) -> dict[str, Any]:
     """A Job field's metadata for its column: VARCHAR(size) for a string (TEXT without a
     size), and the column's name where it is not the field's."""
@@ -159,16 +166,17 @@ class _Statements:
             f"{select} WHERE api_key_id = {bind('api_key_id')} AND idempotency_key = {bind('key')}"
         )
         self._pages: dict[tuple[str, ...], str] = {}
+        unfinished = f"phase IN ({', '.join(bind(p.name.lower()) for p in UNFINISHED)})"
         self.due = (
-            f"{select} WHERE phase <> {bind('done')} AND next_action_at <= {bind('now')} "
+            f"{select} WHERE {unfinished} AND next_action_at <= {bind('now')} "
             f"ORDER BY next_action_at LIMIT {bind('limit')}"
         )
         self.due_ids = (
-            f"SELECT id FROM jobs WHERE phase <> {bind('done')} AND next_action_at <= "  # noqa: S608
+            f"SELECT id FROM jobs WHERE {unfinished} AND next_action_at <= "  # noqa: S608
             f"{bind('now')} ORDER BY next_action_at LIMIT {bind('limit')}"
         )
         self._select = select
-        self.count_unfinished = f"SELECT count(*) FROM jobs WHERE phase <> {bind('done')}"  # noqa: S608
+        self.count_unfinished = f"SELECT count(*) FROM jobs WHERE {unfinished}"  # noqa: S608
 
     def page(self, conditions: tuple[str, ...]) -> str:
         """SELECT a page, newest first, of the jobs meeting `conditions` (names of
@@ -182,6 +190,11 @@ class _Statements:
                 f"ORDER BY created_at DESC, id DESC LIMIT {bind('limit')}"
             )
         return found
+
+    def ids_in(self, count: int) -> str:
+        """SELECT the ids, among the parameters id0 .. id<count-1>, that have a job."""
+        markers = ", ".join(self._bind(f"id{n}") for n in range(count))
+        return f"SELECT id FROM jobs WHERE id IN ({markers})"  # noqa: S608
 
     def by_ids(self, count: int) -> str:
         """SELECT the jobs whose ids are the parameters id0 .. id<count-1>."""
@@ -377,15 +390,13 @@ class JobStore:
 
     def due(self, now: float, limit: int) -> list[Job]:
         """Jobs whose next step is due: queued, awaiting recovery, or awaiting a status poll."""
-        return self._many(self._sql.due, {"done": Phase.DONE.value, "now": now, "limit": limit})
+        return self._many(self._sql.due, {**UNFINISHED_PARAMS, "now": now, "limit": limit})
 
     def due_ids(self, now: float, limit: int) -> list[str]:
         """The ids of the jobs `due` would return: the sweep reads whole rows only for jobs the
         dispatcher does not know yet."""
         with self._database.reading() as cursor:
-            cursor.execute(
-                self._sql.due_ids, {"done": Phase.DONE.value, "now": now, "limit": limit}
-            )
+            cursor.execute(self._sql.due_ids, {**UNFINISHED_PARAMS, "now": now, "limit": limit})
             return [str(row[0]) for row in cursor.fetchall()]
 
     def get_many(self, ids: list[str]) -> list[Job]:
@@ -397,9 +408,21 @@ class JobStore:
             found += self._many(self._sql.by_ids(len(chunk)), params)
         return found
 
+    def existing(self, ids: list[str]) -> set[str]:
+        """Those of `ids` that have a job (read by the primary key, BY_IDS_CHUNK at a time)."""
+        found: set[str] = set()
+        with self._database.reading() as cursor:
+            for start in range(0, len(ids), BY_IDS_CHUNK):
+                chunk = ids[start : start + BY_IDS_CHUNK]
+                cursor.execute(
+                    self._sql.ids_in(len(chunk)), {f"id{n}": i for n, i in enumerate(chunk)}
+                )
+                found.update(str(row[0]) for row in cursor.fetchall())
+        return found
+
     def count_unfinished(self) -> int:
         with self._database.reading() as cursor:
-            cursor.execute(self._sql.count_unfinished, {"done": Phase.DONE.value})
+            cursor.execute(self._sql.count_unfinished, UNFINISHED_PARAMS)
             return int(cursor.fetchone()[0])
 
     async def _transition(self, job: Job, expected: Phase, **changes: Any) -> Job | None:

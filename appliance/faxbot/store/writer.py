@@ -145,6 +145,7 @@ class Writer:
     def _run(self, operations: list[Operation]) -> list[Any]:
         """BEGIN and run the operations; on an error, roll back and raise it."""
         cursor = self._open_cursor()
+        self._database.check_file()  # never into a deleted or replaced SQLite file
         try:
             if self._inline:  # sqlite3 is in autocommit mode (database.py); psycopg begins itself
                 cursor.execute("BEGIN")

@@ -15,10 +15,11 @@ in the folder from a worker thread and then moved into place by the file worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import IO, ClassVar
 
@@ -27,6 +28,7 @@ from faxbot.plugins.contract import (
     DocumentNotFound,
     Health,
     HealthCheck,
+    ListsDocuments,
     Manifest,
     Plugin,
     Storage,
@@ -38,13 +40,14 @@ from faxbot_plugin_local.files import FileWorker
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SMALL_BYTES = 1024 * 1024  # documents up to this size go to the file worker in one request
 CHUNK = 256 * 1024  # read back in chunks of this size
+LIST_BATCH = 1000  # folder entries read per thread hop when listing
 
 
 class StorageKeyError(ValueError):
     pass
 
 
-class LocalStorage(Plugin, Storage, HealthCheck):
+class LocalStorage(Plugin, Storage, ListsDocuments, HealthCheck):
     manifest: ClassVar[Manifest] = load_manifest(__name__)
 
     def __init__(self) -> None:
@@ -98,7 +101,7 @@ class LocalStorage(Plugin, Storage, HealthCheck):
                     continue
                 if handle is None:
                     spill = Path(name).with_name(f".{secrets.token_hex(16)}.part")
-                    handle = await asyncio.to_thread(spill.open, "wb")
+                    handle = await asyncio.to_thread(_create_private, spill)
                     await asyncio.to_thread(handle.write, bytes(held))
                     held.clear()
                 await asyncio.to_thread(handle.write, chunk)
@@ -127,6 +130,13 @@ class LocalStorage(Plugin, Storage, HealthCheck):
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
+    async def list_documents(self, stored_before: float) -> AsyncIterator[str]:
+        """The documents whose file was last written before `stored_before`, read from the
+        folder LIST_BATCH entries per thread hop (temporary files are not documents)."""
+        if self._root is None:
+            raise RuntimeError("local storage used before start()")
+        return _listed(self._root, stored_before)
+
     async def health(self) -> Health:
         root = self._root
         ok = root is not None and await asyncio.to_thread(os.access, root, os.W_OK)
@@ -134,9 +144,39 @@ class LocalStorage(Plugin, Storage, HealthCheck):
 
 
 def _prepare_folder(root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     for leftover in root.glob(".*.part"):  # documents a crash cut short: never stored
         leftover.unlink(missing_ok=True)
+
+
+async def _listed(root: Path, stored_before: float) -> AsyncIterator[str]:
+    entries = await asyncio.to_thread(os.scandir, root)
+    try:
+        while batch := await asyncio.to_thread(_older, entries, stored_before):
+            for name in batch:
+                yield name
+    finally:
+        entries.close()
+
+
+def _older(entries: Iterator[os.DirEntry[str]], stored_before: float) -> list[str]:
+    """The names of up to LIST_BATCH documents from `entries` written before `stored_before`;
+    empty at the end."""
+    found: list[str] = []
+    for entry in entries:
+        if not entry.name.startswith(".") and _KEY.match(entry.name):
+            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                if entry.is_file() and entry.stat().st_mtime < stored_before:
+                    found.append(entry.name)
+        if len(found) >= LIST_BATCH:
+            break
+    return found
+
+
+def _create_private(path: Path) -> IO[bytes]:
+    """A new file only its owner can read, whatever the process's umask: a patient's
+    document."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def _open_and_read(path: Path) -> tuple[IO[bytes], bytes]:

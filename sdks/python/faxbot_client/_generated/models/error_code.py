@@ -5,6 +5,7 @@ from typing import Literal
 
 ErrorCode = Literal[
     "audit_unavailable",
+    "database_lost",
     "document_too_large",
     "idempotency_key_reused",
     "internal_error",
@@ -20,6 +21,7 @@ ErrorCode = Literal[
     "not_ready",
     "plugin_not_found",
     "rate_limited",
+    "storage_full",
     "too_many_pages",
     "transport_unavailable",
     "unreadable_document",
@@ -28,6 +30,7 @@ ErrorCode = Literal[
 
 ERROR_CODE_VALUES: set[ErrorCode] = {
     "audit_unavailable",
+    "database_lost",
     "document_too_large",
     "idempotency_key_reused",
     "internal_error",
@@ -43,6 +46,7 @@ ERROR_CODE_VALUES: set[ErrorCode] = {
     "not_ready",
     "plugin_not_found",
     "rate_limited",
+    "storage_full",
     "too_many_pages",
     "transport_unavailable",
     "unreadable_document",
