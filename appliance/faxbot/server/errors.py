@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from faxbot.audit import AuditUnavailable
 from faxbot.jobs.errors import (
+    DestinationRefused,
     IdempotencyConflict,
     InvalidCursor,
     InvalidNumber,
@@ -110,6 +111,7 @@ DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
     UnreadableDocument: ErrorCode.UNREADABLE_DOCUMENT,
     IdempotencyConflict: ErrorCode.IDEMPOTENCY_KEY_REUSED,
     JobNotFound: ErrorCode.JOB_NOT_FOUND,
+    DestinationRefused: ErrorCode.DESTINATION_REFUSED,
     NotSending: ErrorCode.TRANSPORT_UNAVAILABLE,
     UnknownPlugin: ErrorCode.PLUGIN_NOT_FOUND,
 }
