@@ -5,6 +5,7 @@ from typing import Literal
 
 ErrorCode = Literal[
     "audit_unavailable",
+    "destination_refused",
     "document_too_large",
     "idempotency_key_reused",
     "internal_error",
@@ -28,6 +29,7 @@ ErrorCode = Literal[
 
 ERROR_CODE_VALUES: set[ErrorCode] = {
     "audit_unavailable",
+    "destination_refused",
     "document_too_large",
     "idempotency_key_reused",
     "internal_error",
