@@ -27,7 +27,7 @@ NUMBER_TYPES = (
     "voicemail",
     "unknown",
 )
-NON_GEOGRAPHIC = "001"  # phonenumbers' region of +800, +808, +870, +878, +881, +882, +883, +888, +979
+NON_GEOGRAPHIC = "001"  # phonenumbers' region of the networks of no country (+800, +881, ...)
 
 Rule = Literal["country", "number_type"]
 
