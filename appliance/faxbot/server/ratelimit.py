@@ -49,6 +49,8 @@ class Buckets:
 
     def wait(self, name: str, limit: RateLimit) -> int:
         """Seconds until `name` may make a request (0: now), taking nothing."""
+        if name not in self._buckets:  # full: not worth a bucket until something is taken
+            return 0
         bucket = self._refilled(name, limit)
         if bucket.tokens >= 1:
             return 0
@@ -57,10 +59,11 @@ class Buckets:
     def take(self, name: str, limit: RateLimit) -> int:
         """Take a token for `name`'s request: 0 when it may go on, else the seconds to wait
         (and nothing is taken)."""
-        seconds = self.wait(name, limit)
-        if seconds == 0:
-            self._buckets[name].tokens -= 1
-        return seconds
+        bucket = self._refilled(name, limit)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0
+        return self.wait(name, limit)
 
 
 class RateLimits:
