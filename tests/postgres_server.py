@@ -5,6 +5,7 @@ package; as root, the server runs as the `postgres` user (it refuses to run as r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
@@ -83,9 +84,9 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A new, empty database on the server for one test; dropped after it."""
+@contextlib.contextmanager
+def new_database(postgres_server: str) -> Iterator[str]:
+    """A new, empty database on the server, dropped at the end; its URL."""
     name = f"t_{secrets.token_hex(8)}"
     admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -96,6 +97,13 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty database on the server for one test; dropped after it."""
+    with new_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture

@@ -44,11 +44,25 @@ class Listen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     port: int
 
 
+class RateLimit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    requests_per_minute: int
+    burst: int
+
+
 class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     upload_max_bytes: int
     max_pages: int
     send_timeout_seconds: int
     max_attempts: int
+    key_rate_limit: RateLimit | None  # of a key with no rate_limit of its own; None: none
+    unauthenticated_rate_limit: RateLimit | None  # per client address; None: none
+
+
+class Destinations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The destination policy (faxbot.destinations applies it)."""
+
+    countries: tuple[str, ...]
+    number_types: tuple[str, ...]
 
 
 class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -60,6 +74,7 @@ class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     storage_encryption_key: str | None  # a secret reference
     storage_encryption_previous_keys: tuple[str, ...]  # secret references: old keys still read
     limits: Limits
+    destinations: Destinations
 
 
 class Provider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -85,6 +100,8 @@ class ApiKeyEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     scopes: tuple[str, ...]
     expires: str | None = None
     description: str | None = None
+    # Absent (UNSET): appliance.limits.key_rate_limit applies; None: no limit for this key.
+    rate_limit: RateLimit | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class Surface(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

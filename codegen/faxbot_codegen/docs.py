@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from faxbot.catalog import load_catalog
 from faxbot.config.codes import Code
 from faxbot.config.structure import fragment_schema
 from faxbot.server.error_codes import ErrorCode
@@ -28,6 +29,7 @@ APPLIANCE_PARTS = (
     "audit.py",
     "canonical.py",
     "catalog",
+    "destinations.py",
     "dispatch",
     "documents",
     "encryption.py",
@@ -69,6 +71,10 @@ def keys_table() -> str:
     )
 
 
+def scopes_table() -> str:
+    return table(["scope", "grants"], [[f"`{s}`", m] for s, m in load_catalog().scopes.items()])
+
+
 def modules_table(parts: Sequence[str]) -> str:
     return table(["module", "what it is"], [[f"`{m}`", s] for m, s in modules(parts)])
 
@@ -88,6 +94,7 @@ def generate(root: Path, outputs: Outputs) -> None:
         Region("compiler-modules", modules_table(["config"]), "the docstrings of faxbot/config/"),
         Region("keys", keys_table(), "appliance/faxbot/config/fragment.schema.json"),
         Region("diagnostic-codes", codes_table(), "appliance/faxbot/config/codes.py"),
+        Region("scopes", scopes_table(), "appliance/faxbot/catalog/capabilities.json"),
         compile_output,
         Region("fingerprint-check", fenced("console", example.recompute_console()), compiled),
         Region("example-artifact", fenced("json", example.artifact.decode("utf-8")), compiled),

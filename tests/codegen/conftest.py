@@ -22,7 +22,10 @@ UPLOAD_LIMIT = 65536  # small, so that the 413s need no 10 MB uploads
 def contract_appliance(root: Path) -> Appliance:
     """build() with UPLOAD_LIMIT and a third key, `outsider`, whose only scope (inbound:list)
     no implemented operation needs: the fax:read operations' 403 (reader holds fax:read)."""
-    running = build(root, extra=f"appliance:\n  limits:\n    upload_max_bytes: {UPLOAD_LIMIT}\n")
+    # No limit on requests without a valid key: the fuzzer sends hundreds with bad keys, each
+    # of which must get its 401 (tests/server/test_rate_limits.py tests the limit).
+    limits = f"    upload_max_bytes: {UPLOAD_LIMIT}\n    unauthenticated_rate_limit: null\n"
+    running = build(root, extra=f"appliance:\n  limits:\n{limits}")
     outsider = new_key("outsider", ["inbound:list"])
     # API keys merge by id: this fragment adds the key to build()'s. JSON is YAML.
     (root / "config.d" / "95-contract-keys.yaml").write_text(

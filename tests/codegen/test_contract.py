@@ -115,7 +115,8 @@ CALLS = [
     Call("list_faxes", 400, "limit-not-a-number", query={"limit": "many"}),
     Call("list_faxes", 400, "foreign-cursor", query={"cursor": "not-a-cursor"}),
     Call("get_fax_status", 200, "known", path={"job_id": "{job}"}),
-    Call("get_fax_status", 200, "reader", key="reader", path={"job_id": "{job}"}),
+    # admin's job: another key's, so `reader` (fax:read only) is answered as if it did not exist
+    Call("get_fax_status", 404, "another-keys-job", key="reader", path={"job_id": "{job}"}),
     Call("get_fax_status", 404, "unknown", path={"job_id": "0" * 32}),
     Call("send_fax", 202, "pdf"),
     Call("send_fax", 202, "text", document="text"),
@@ -138,6 +139,7 @@ CALLS = [
     Call("send_fax", 415, "binary-document", document="binary"),
     Call("send_fax", 422, "unreadable-pdf", document="broken_pdf"),
     Call("send_fax", 422, "empty-document", document="empty"),
+    Call("send_fax", 422, "destination-refused", to="+19005550100"),  # US premium rate
     *auth_calls(),
 ]
 

@@ -279,6 +279,8 @@ def explain_(ctx: click.Context, config_dir: Path, key: str, fmt: str) -> None:
             "origins": [o.__dict__ for o in found.origins],
             "valid": result.ok,
         }
+        if found.effective:
+            payload["effective"] = found.effective
         click.echo(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False))
     else:
         click.echo(f"{found.path} = {json.dumps(found.value, ensure_ascii=False)}")
@@ -290,6 +292,10 @@ def explain_(ctx: click.Context, config_dir: Path, key: str, fmt: str) -> None:
                 where = "" if origin.path == found.path else f"{origin.path} = "
                 mark = "  (wins)" if origin.wins else ""
                 click.echo(f"  {origin.place:<{width}}  {where}{shown}{mark}")
+        if found.effective:
+            click.echo("effective policy:")
+            for line in found.effective:
+                click.echo(f"  {line}")
         if not result.ok:
             click.echo(
                 f"note: config.d has errors ({summary(result.diagnostics)}); "

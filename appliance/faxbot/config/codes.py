@@ -240,6 +240,14 @@ class Code(StrEnum):
         "Remove the key, or make a new token with a later expiry (`faxbot keys new`).",
         Severity.WARNING,
     )
+    DESTINATION_POLICY = (
+        "destination-policy",
+        "`appliance.destinations` names a country or number type the policy does not know: a "
+        "region that is not an ISO 3166 code phonenumbers knows, a calling code no country "
+        "has, or a number type that is not one of phonenumbers' types.",
+        "Write `'*'`, a region such as `US`, a calling code such as `'+44'`, and number types "
+        "from the list the message gives.",
+    )
 
 
 # The code of a failed JSON Schema keyword; documented as Code.SCHEMA_KEYWORD.

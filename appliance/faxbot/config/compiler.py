@@ -103,6 +103,7 @@ def compile_config(
     diagnostics += rules.check_plain_values(data, merged, secrets)
     diagnostics += rules.check_profile(data, merged, providers.plugins)
     diagnostics += rules.check_api_keys(data, merged, now)
+    diagnostics += rules.check_destinations(data, merged)
 
     result = CompileResult(
         fragments=fragments,

@@ -3,12 +3,13 @@ file:line that set it, in merge order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from faxbot.config.compiler import CompileResult
 from faxbot.config.merge import leaves
 from faxbot.config.structure import did_you_mean
+from faxbot.destinations import DestinationPolicy
 from faxbot.kernel.keypath import KeyPath, format_path, is_under
 from faxbot.kernel.secrets import MASK, ReferenceError_, looks_like_reference, parse_reference
 
@@ -29,6 +30,24 @@ class Explanation:
     value: Any  # masked when secret
     secret: bool
     origins: list[Origin]
+    effective: list[str] = field(default_factory=list)  # what the value means, in words
+
+
+DESTINATIONS: KeyPath = ("appliance", "destinations")
+
+
+def effective(result: CompileResult, path: KeyPath) -> list[str]:
+    """The destination policy in words when `path` is it, inside it, or around it (the
+    appliance as a whole): the lists alone do not say what `*` leaves out, nor what is refused."""
+    if not (is_under(path, DESTINATIONS) or is_under(DESTINATIONS, path)) or not path:
+        return []
+    policy = _lookup(result.data, DESTINATIONS)
+    if not isinstance(policy, dict):
+        return []
+    countries, types = policy.get("countries"), policy.get("number_types")
+    if not isinstance(countries, list) or not isinstance(types, list):
+        return []
+    return DestinationPolicy.of(map(str, countries), map(str, types)).describe()
 
 
 class UnknownKey(LookupError):
@@ -109,5 +128,9 @@ def explain(result: CompileResult, path: KeyPath) -> Explanation:
             )
         )
     return Explanation(
-        format_path(path), masked(result, value, path), result.is_secret(path), origins
+        format_path(path),
+        masked(result, value, path),
+        result.is_secret(path),
+        origins,
+        effective(result, path),
     )

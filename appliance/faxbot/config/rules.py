@@ -1,4 +1,5 @@
-"""Rules across keys: the hipaa profile, appliance-level secrets, and API keys as code."""
+"""Rules across keys: the hipaa profile, appliance-level secrets, API keys as code, and the
+destination policy."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from faxbot.config.codes import Code
 from faxbot.config.diagnostics import Diagnostic
 from faxbot.config.merge import Merged
 from faxbot.config.structure import did_you_mean
+from faxbot.destinations import country_problem, number_type_problem
 from faxbot.kernel.keypath import KeyPath, walk
 from faxbot.kernel.secrets import (
     ReferenceError_,
@@ -254,6 +256,22 @@ def check_api_keys(
                     f"API key {key_id!r} expired at {_instant(ends)}; it can call nothing: "
                     "remove it, or give it a new token and expiry (faxbot keys new)",
                 )
+
+
+def check_destinations(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+    """Every country and number type of `appliance.destinations` is one the policy can name:
+    a typo would otherwise refuse (or allow) faxes without a word."""
+    appliance = data.get("appliance")
+    policy = appliance.get("destinations") if isinstance(appliance, dict) else None
+    if not isinstance(policy, dict):
+        return
+    for name, problem_of in (("countries", country_problem), ("number_types", number_type_problem)):
+        entries = policy.get(name)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            problem = problem_of(entry) if isinstance(entry, str) else None
+            if problem is not None:
+                path: KeyPath = ("appliance", "destinations", name, index)
+                yield Diagnostic.at(merged.mark(path), path, Code.DESTINATION_POLICY, problem)
 
 
 def _instant(when: datetime) -> str:

@@ -38,6 +38,11 @@ class TooManyPages(DocumentRejected):
     """The document has more pages than the appliance accepts for one fax."""
 
 
+class DestinationRefused(JobError):
+    """The appliance's destination policy does not allow faxes to that number (its country or
+    its kind of number); `details.rule` names the rule."""
+
+
 class UnsupportedDocument(JobError):
     """The document is neither a PDF nor text."""
 

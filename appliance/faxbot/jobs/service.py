@@ -1,6 +1,11 @@
 """The job service: queue a fax (document stored, job row committed, dispatcher told) and read
 jobs back. Used by the REST routes today and by anything else that queues faxes tomorrow; it
-raises the domain errors of faxbot.jobs.errors, never HTTP ones."""
+raises the domain errors of faxbot.jobs.errors, never HTTP ones.
+
+Isolation between callers: a job belongs to the key (or auth plugin principal) that created it
+(`Job.api_key_id`); a caller reads and lists only its own jobs unless it reads all
+(`Caller.reads_all`). Another caller's job is answered exactly as a job that does not exist,
+so that its existence is not confirmed."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faxbot.audit import Action, AuditLog, Detail, ListDetail, Outcome, SendDetail, mask_number
+from faxbot.destinations import DestinationPolicy
 from faxbot.dispatch.dispatcher import Dispatcher
 from faxbot.documents import kinds
 from faxbot.documents import prepare as preparing
@@ -21,6 +27,7 @@ from faxbot.documents.prepare import PreparedDocument, prepare
 from faxbot.jobs.documents import document_key
 from faxbot.jobs.errors import (
     DatabaseLost,
+    DestinationRefused,
     IdempotencyConflict,
     InvalidCursor,
     InvalidRequest,
@@ -40,6 +47,18 @@ from faxbot.store.jobs import UNFILTERED, BadCursor, Job, JobFilter, JobStore
 TERMINAL_CACHE = 10_000  # finished jobs kept in memory: they never change again
 INLINE_PREPARE_BYTES = 256 * 1024  # judged and counted on the event loop below this size
 CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: the id of the API key or auth plugin principal, and whether it may read every
+    caller's jobs (the scope fax:read_all) or only its own."""
+
+    id: str
+    reads_all: bool = False
+
+    def owns(self, job: Job) -> bool:
+        return self.reads_all or job.api_key_id == self.id
 
 
 @dataclass(frozen=True)
@@ -69,9 +88,11 @@ class JobService:
         backend: str,
         uploads: Uploads,
         max_pages: int,
+        destinations: DestinationPolicy,
         logger: logging.Logger,
         audit: AuditLog | None = None,
     ) -> None:
+        self._destinations = destinations
         self._audit = audit  # every send and read is recorded before it is answered
         self._store = store
         self._storage = storage
@@ -103,6 +124,18 @@ class JobService:
         self, to: str | None, upload: Upload | None, key_id: str, idempotency_key: str | None
     ) -> Job:
         number = valid_number(to)
+        refusal = self._destinations.refusal(number)
+        if refusal is not None:
+            raise DestinationRefused(
+                refusal.message,
+                {
+                    "field": "to",
+                    "rule": refusal.rule,
+                    "region": refusal.region,
+                    "calling_code": refusal.calling_code,
+                    "number_type": refusal.number_type,
+                },
+            )
         if upload is None:
             raise InvalidRequest(
                 "missing field `file`: a PDF or UTF-8 text document", {"field": "file"}
@@ -200,13 +233,14 @@ class JobService:
         if self._audit is not None:
             await self._audit.record(action, outcome, key_id=key_id, subject=subject, detail=detail)
 
-    async def get(self, job_id: str, key_id: str) -> Job:
-        """The job `job_id`, read by the API key `key_id`."""
+    async def get(self, job_id: str, caller: Caller) -> Job:
+        """The job `job_id`, read by `caller`: JobNotFound when there is none, or when it is
+        another caller's and `caller` does not read all."""
         job = await self._get(job_id)
-        if job is None:
-            await self._record(Action.FAX_STATUS_READ, Outcome.NOT_FOUND, key_id)
+        if job is None or not caller.owns(job):
+            await self._record(Action.FAX_STATUS_READ, Outcome.NOT_FOUND, caller.id)
             raise JobNotFound(f"no fax job with id {job_id[:64]!r}", {"id": job_id[:64]})
-        await self._record(Action.FAX_STATUS_READ, Outcome.OK, key_id, job.id)
+        await self._record(Action.FAX_STATUS_READ, Outcome.OK, caller.id, job.id)
         return job
 
     async def _get(self, job_id: str) -> Job | None:
@@ -223,12 +257,16 @@ class JobService:
         return job
 
     async def page(
-        self, limit: int, cursor: str | None, key_id: str, filters: JobFilter = UNFILTERED
+        self, limit: int, cursor: str | None, caller: Caller, filters: JobFilter = UNFILTERED
     ) -> tuple[list[Job], str | None]:
-        """The jobs `filters` select, newest first, `limit` at a time, and the cursor of the
-        next page (valid with the same filters only)."""
+        """The jobs `filters` select among those `caller` may read, newest first, `limit` at a
+        time, and the cursor of the next page (valid with the same filters only)."""
+        key_id = caller.id
+        owner = None if caller.reads_all else caller.id
         try:
-            jobs, next_cursor = await asyncio.to_thread(self._store.page, limit, cursor, filters)
+            jobs, next_cursor = await asyncio.to_thread(
+                self._store.page, limit, cursor, filters, owner
+            )
         except BadCursor as exc:
             await self._record(Action.FAX_LIST_READ, Outcome.REJECTED, key_id)
             raise InvalidCursor(str(exc), {"field": "cursor"}) from None

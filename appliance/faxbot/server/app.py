@@ -24,6 +24,7 @@ from faxbot.server.errors import EXCEPTION_HANDLERS
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.openapi import openapi_config
 from faxbot.server.plugin_views import PluginViews, load_registry
+from faxbot.server.ratelimit import RateLimits
 from faxbot.server.request_ids import send_request_id
 from faxbot.server.requestlog import RequestLog
 from faxbot.server.routes import fax, handlers, plugins, system
@@ -104,7 +105,8 @@ def create_app(
         state=State(
             {
                 "appliance": appliance,
-                "keyring": KeyRing(artifact.api_keys),
+                "keyring": KeyRing(artifact.api_keys, default_rate_limit=limits.key_rate_limit),
+                "rate_limits": RateLimits(limits.unauthenticated_rate_limit),
                 "audit": None,  # the audit log, once the lifespan opened it
                 "token_validator": None,  # the auth plugin, once started
                 "upload_max_bytes": limits.upload_max_bytes,

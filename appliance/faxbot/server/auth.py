@@ -1,40 +1,57 @@
 """API keys from the artifact. A presented token is hashed once (SHA-256: tokens are random,
 32+ bytes, so no slow KDF is needed) and compared with every key's hash in constant time,
-without an early exit. Scopes are checked per route; there is no unauthenticated mode."""
+without an early exit. Scopes are checked per route; there is no unauthenticated mode.
+
+Rates are limited here too (ratelimit.py): each key's requests, and per client address the
+requests without a valid key. An address over its limit is answered 429 before its key is even
+checked, so that guessing keys is bounded."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from faxbot.artifact import ApiKeyEntry
+from faxbot.artifact import ApiKeyEntry, RateLimit
 from faxbot.audit import AuditLog, Outcome
+from faxbot.jobs.service import Caller
 from faxbot.keys import expiry_instant
 from faxbot.plugins.contract import TokenValidator
 from faxbot.server.auditing import AUDITED
 from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
+from faxbot.server.ratelimit import RateLimits
 from faxbot.server.requestlog import REFUSED_KEY
 
 SCOPE_OPT = "scope"
 OPERATION_OPT = "operation"  # the catalog's operationId, for the audit log
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="faxbot"'}
+READ_ALL_SCOPE = "fax:read_all"  # reads every key's jobs, not only the key's own
+UNAUTHENTICATED = (ErrorCode.MISSING_API_KEY, ErrorCode.INVALID_API_KEY)
 
 
 @dataclass(frozen=True)
 class ApiKey:
+    """A caller: a key of the artifact, or a principal of the auth plugin (no digest)."""
+
     id: str
     digest: bytes
     scopes: frozenset[str]
     expires_at: float | None
+    rate_limit: RateLimit | None = None
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.id, reads_all=READ_ALL_SCOPE in self.scopes)
 
 
 def _expiry(text: str | None) -> float | None:
@@ -44,12 +61,23 @@ def _expiry(text: str | None) -> float | None:
 
 class KeyRing:
     def __init__(
-        self, entries: Iterable[ApiKeyEntry], clock: Callable[[], float] = time.time
+        self,
+        entries: Iterable[ApiKeyEntry],
+        clock: Callable[[], float] = time.time,
+        default_rate_limit: RateLimit | None = None,
     ) -> None:
+        self.default_rate_limit = default_rate_limit  # of keys without one, plugin principals
         self._keys = [
-            ApiKey(e.id, bytes.fromhex(e.sha256), frozenset(e.scopes), _expiry(e.expires))
+            ApiKey(
+                e.id,
+                bytes.fromhex(e.sha256),
+                frozenset(e.scopes),
+                _expiry(e.expires),
+                default_rate_limit if e.rate_limit is msgspec.UNSET else e.rate_limit,
+            )
             for e in entries
         ]
+        self.ids = frozenset(key.id for key in self._keys)
         self._clock = clock
 
     def __len__(self) -> int:
@@ -97,14 +125,37 @@ class RequireScope:
         required = handler.opt.get(SCOPE_OPT) if handler is not None else None
         if required and handler is not None:
             state = scope["litestar_app"].state
+            limits: RateLimits = state.rate_limits
+            client = scope.get("client")
+            address = client[0] if client else ""
+            wait = limits.address_wait(address)
+            if wait:  # too many requests without a valid key: no key is checked until then
+                raise rate_limited(wait, {"limit": "unauthenticated"})
             try:
-                key = await authorize(state, presented_token(scope["headers"]), required)
+                key = await authenticate(state, presented_token(scope["headers"]))
+                wait = limits.key_request(key.id, key.rate_limit)
+                if wait:
+                    scope.setdefault("state", {})[REFUSED_KEY] = key.id
+                    raise rate_limited(wait, {"limit": "key", "key_id": key.id})
+                check_scope(key, required)
             except ApiError as exc:
+                if exc.code in UNAUTHENTICATED:
+                    limits.unauthenticated_request(address)
                 scope.setdefault("state", {})[REFUSED_KEY] = exc.details.get("key_id")
-                await _record_denied(state.audit, handler.opt.get(OPERATION_OPT), exc)
+                if exc.code is not ErrorCode.RATE_LIMITED:  # a flood is not written down
+                    await _record_denied(state.audit, handler.opt.get(OPERATION_OPT), exc)
                 raise
             scope.setdefault("state", {})["api_key"] = key
         await self.app(scope, receive, send)
+
+
+def rate_limited(seconds: int, details: dict[str, Any]) -> ApiError:
+    return ApiError(
+        ErrorCode.RATE_LIMITED,
+        f"too many requests; retry in {seconds} s",
+        {**details, "retry_after": seconds},
+        headers={"Retry-After": str(max(1, math.ceil(seconds)))},
+    )
 
 
 async def _record_denied(audit: AuditLog | None, operation_id: str | None, exc: ApiError) -> None:
@@ -121,17 +172,32 @@ def api_key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey:
     return key
 
 
+def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+    """Who this request is, for the job service: the key's id and whether it reads all."""
+    return api_key_of(connection).caller
+
+
 async def authorize(state: Any, token: str | None, required: str) -> ApiKey:
-    """The key `token` names, if it holds the scope `required`; else ApiError 401 or 403. The
-    artifact's keys are asked first; a token they do not know goes to the auth plugin, when
-    one is enabled (`state.token_validator`)."""
+    """The key `token` names, if it holds the scope `required`; else ApiError 401 or 403."""
+    key = await authenticate(state, token)
+    check_scope(key, required)
+    return key
+
+
+async def authenticate(state: Any, token: str | None) -> ApiKey:
+    """The key `token` names; else ApiError 401. The artifact's keys are asked first; a token
+    they do not know goes to the auth plugin, when one is enabled (`state.token_validator`).
+    A principal of the plugin owns the jobs it creates under its `key_id`; one that names a key
+    of the artifact is refused, so that it cannot read that key's jobs."""
     keyring: KeyRing = state.keyring
     key = keyring.authenticate(token) if token else None
     validator: TokenValidator | None = state.token_validator
     if key is None and token and validator is not None:
         grant = await validator.validate_token(token)
-        if grant is not None:
-            key = ApiKey(grant.key_id, b"", frozenset(grant.scopes), None)
+        if grant is not None and grant.key_id not in keyring.ids:
+            key = ApiKey(
+                grant.key_id, b"", frozenset(grant.scopes), None, keyring.default_rate_limit
+            )
     if key is None:
         code = ErrorCode.INVALID_API_KEY if token else ErrorCode.MISSING_API_KEY
         message = "missing API key" if not token else "invalid or expired API key"
@@ -141,10 +207,14 @@ async def authorize(state: Any, token: str | None, required: str) -> ApiKey:
             {"accepted": ["X-API-Key", "Authorization: Bearer"]},
             headers=UNAUTHORIZED_HEADERS,
         )
+    return key
+
+
+def check_scope(key: ApiKey, required: str) -> None:
+    """ApiError 403 unless `key` holds the scope `required`."""
     if required not in key.scopes:
         raise ApiError(
             ErrorCode.MISSING_SCOPE,
             f"this API key lacks the scope {required}",
             {"required_scope": required, "key_id": key.id},
         )
-    return key

@@ -99,10 +99,19 @@ class ErrorCode(StrEnum):
         "The Idempotency-Key was used before for a different fax (another number or "
         "document); use a new key for a new fax.",
     )
+    DESTINATION_REFUSED = (
+        "destination_refused",
+        422,
+        "The destination policy (`appliance.destinations`) does not allow faxes to that "
+        "number: `details.rule` is `country` (its country or network is not allowed) or "
+        "`number_type` (a premium-rate, shared-cost or other refused kind of number; "
+        "`details.number_type` says which). Nothing was stored.",
+    )
     RATE_LIMITED = (
         "rate_limited",
         429,
-        "Too many requests; wait as Retry-After says. Reserved: this release does not limit rates.",
+        "Too many requests from this API key (`api_keys[].rate_limit`), or without a valid key "
+        "from this address; wait the seconds the Retry-After header says.",
     )
     STORAGE_FULL = (
         "storage_full",

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from faxbot.audit import AuditUnavailable
 from faxbot.jobs.errors import (
     DatabaseLost,
+    DestinationRefused,
     IdempotencyConflict,
     InvalidCursor,
     InvalidNumber,
@@ -112,6 +113,7 @@ DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
     UnreadableDocument: ErrorCode.UNREADABLE_DOCUMENT,
     IdempotencyConflict: ErrorCode.IDEMPOTENCY_KEY_REUSED,
     JobNotFound: ErrorCode.JOB_NOT_FOUND,
+    DestinationRefused: ErrorCode.DESTINATION_REFUSED,
     NotSending: ErrorCode.TRANSPORT_UNAVAILABLE,
     StorageFull: ErrorCode.STORAGE_FULL,
     DatabaseLost: ErrorCode.DATABASE_LOST,

@@ -23,6 +23,7 @@ from litestar import Litestar
 
 from faxbot.artifact import Artifact
 from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDetail
+from faxbot.destinations import DestinationPolicy
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
 from faxbot.jobs.documents import OrphanSweep
 from faxbot.jobs.errors import NotSending
@@ -263,6 +264,10 @@ class Appliance:
             backend=outbound.plugin,
             uploads=self.uploads,
             max_pages=self.artifact.appliance.limits.max_pages,
+            destinations=DestinationPolicy.of(
+                self.artifact.appliance.destinations.countries,
+                self.artifact.appliance.destinations.number_types,
+            ),
             logger=self.log,
             audit=self.audit,
         )

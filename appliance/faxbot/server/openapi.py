@@ -33,7 +33,10 @@ _DESCRIPTIONS = {
     405: "The route does not take this method.",
     413: "The document is larger than the upload limit.",
     415: "Not multipart/form-data, or a document that is neither PDF nor UTF-8 text.",
-    422: "An unreadable PDF, too many pages, or an Idempotency-Key reused for another fax.",
+    422: "An unreadable PDF, too many pages, an Idempotency-Key reused for another fax, or a "
+    "destination the policy refuses.",
+    429: "Too many requests from this API key, or without a valid key from this address; "
+    "Retry-After says how many seconds to wait.",
     503: "The appliance is starting or has no transport running.",
 }
 

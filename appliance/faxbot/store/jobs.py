@@ -254,6 +254,7 @@ class JobFilter:
 
 # A page's WHERE conditions by name; `{name}` is the bound parameter of that name.
 PAGE_CONDITIONS = {
+    "owner": "api_key_id = {owner}",
     "status": "status = {status}",
     "to": "to_number = {to}",
     "created_since": "created_at >= {created_since}",
@@ -261,7 +262,15 @@ PAGE_CONDITIONS = {
     "after": "(created_at < {after_created_at} OR "
     "(created_at = {after_created_at} AND id < {after_id}))",
 }
-_PARAMETERS = ("status", "to", "created_since", "created_until", "after_created_at", "after_id")
+_PARAMETERS = (
+    "owner",
+    "status",
+    "to",
+    "created_since",
+    "created_until",
+    "after_created_at",
+    "after_id",
+)
 
 
 def _markers(bind: Callable[[str], str]) -> dict[str, str]:
@@ -373,11 +382,18 @@ class JobStore:
         return self._one(self._sql.by_idempotency_key, {"api_key_id": api_key_id, "key": key})
 
     def page(
-        self, limit: int, cursor: str | None = None, filters: JobFilter = UNFILTERED
+        self,
+        limit: int,
+        cursor: str | None = None,
+        filters: JobFilter = UNFILTERED,
+        owner: str | None = None,
     ) -> tuple[list[Job], str | None]:
-        """The jobs `filters` select, newest first; the cursor continues after the last job of
-        the previous page of the same filters (BadCursor for another filter's cursor)."""
-        params = filters.conditions()
+        """The jobs `filters` select, newest first, only those of the API key `owner` unless it
+        is None; the cursor continues after the last job of the previous page of the same
+        filters (BadCursor for another filter's cursor). The owner is not in the cursor: a key
+        always lists with the same owner, and a cursor holds only a place in the order."""
+        params: dict[str, Any] = {} if owner is None else {"owner": owner}
+        params.update(filters.conditions())
         conditions = tuple(params)
         if cursor:
             params["after_created_at"], params["after_id"] = decode_cursor(cursor, filters)

@@ -45,4 +45,5 @@ jobs = Table(
     UniqueConstraint("api_key_id", "idempotency_key", name="uq_jobs_idempotency"),
     Index("ix_jobs_phase_next", "phase", "next_action_at"),
     Index("ix_jobs_created", "created_at", "id"),
+    Index("ix_jobs_owner_created", "api_key_id", "created_at", "id"),
 )

@@ -13,7 +13,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from faxbot.catalog import Catalog, load_catalog
 from faxbot.server.auth import OPERATION_OPT, SCOPE_OPT
-from faxbot.server.openapi import SECURITY
+from faxbot.server.openapi import SECURITY, errors
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,17 @@ class Operation:
 
     def handler(self, catalog: Catalog) -> HTTPRouteHandler:
         declared = catalog.operations[self.operation_id]
+        options = dict(self.options)
+        # Every operation needs a key, and RequireScope limits each key's rate (and the rate of
+        # requests without a valid key): each may answer 429.
+        options["responses"] = {**options.get("responses", {}), **errors(429)}
         handler = HTTPRouteHandler(
             path=_litestar_path(declared.path),
             http_method=HttpMethod(declared.method),
             operation_id=self.operation_id,
             security=SECURITY,
             opt={SCOPE_OPT: declared.scope, OPERATION_OPT: self.operation_id},
-            **self.options,
+            **options,
         )
         return handler(self.fn)
 

@@ -15,7 +15,7 @@ from litestar.params import FromPath, Parameter
 from faxbot.jobs.numbers import valid_number
 from faxbot.jobs.service import JobService
 from faxbot.plugins.contract import FaxStatus
-from faxbot.server.auth import api_key_of
+from faxbot.server.auth import api_key_of, caller_of
 from faxbot.server.error_codes import ErrorCode
 from faxbot.server.errors import ApiError
 from faxbot.server.headers import raw_header
@@ -77,7 +77,9 @@ def idempotency_key_of(request: Request[Any, Any, Any]) -> str | None:
     summary="Send a fax",
     description="Queue a fax: multipart `to` (E.164) and `file` (PDF or UTF-8 text, judged by "
     "content). The job is durable before this answers 202. With an Idempotency-Key, a retried "
-    "request returns the same job instead of sending again.",
+    "request returns the same job instead of sending again. A number the destination policy "
+    "does not allow (its country, or a premium-rate or other costly kind of number) answers "
+    "422 `destination_refused` before anything is stored.",
 )
 async def send_fax(
     request: Request[Any, Any, Any],
@@ -104,11 +106,13 @@ async def send_fax(
     tags=["fax"],
     responses=errors(400, 401, 403, 404),
     summary="Get a fax job and its status",
+    description="A job the key created (any key's with the scope fax:read_all); another "
+    "key's job answers 404 `job_not_found`, as one that does not exist.",
 )
 async def get_fax_status(
     request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
 ) -> FaxJob:
-    return fax_job(await jobs.get(job_id, api_key_of(request).id))
+    return fax_job(await jobs.get(job_id, caller_of(request)))
 
 
 def _time_filter(name: str, value: datetime | None) -> float | None:
@@ -128,7 +132,8 @@ def _time_filter(name: str, value: datetime | None) -> float | None:
     tags=["fax"],
     responses=errors(400, 401, 403),
     summary="List fax jobs, newest first",
-    description="Jobs newest first, `limit` at a time; `next_cursor` continues the list and "
+    description="The key's own jobs (every key's with the scope fax:read_all), newest first, "
+    "`limit` at a time; `next_cursor` continues the list and "
     "is valid only with the same filters (another filter's cursor answers 400 "
     "`invalid_cursor`). The filters combine (all must match).",
 )
@@ -163,7 +168,7 @@ async def list_faxes(
         created_since=_time_filter("created_since", created_since),
         created_until=_time_filter("created_until", created_until),
     )
-    found, next_cursor = await jobs.page(limit, cursor, api_key_of(request).id, filters)
+    found, next_cursor = await jobs.page(limit, cursor, caller_of(request), filters)
     return FaxJobPage(items=[fax_job(j) for j in found], next_cursor=next_cursor)
 
 

@@ -26,6 +26,8 @@ CREATE TABLE jobs (
 
 CREATE INDEX ix_jobs_created ON jobs (created_at, id);
 
+CREATE INDEX ix_jobs_owner_created ON jobs (api_key_id, created_at, id);
+
 CREATE INDEX ix_jobs_phase_next ON jobs (phase, next_action_at);
 
 CREATE TABLE alembic_version (

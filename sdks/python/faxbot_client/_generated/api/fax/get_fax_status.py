@@ -56,6 +56,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 429:
+        response_429 = ErrorBody.from_dict(response.json())
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -79,6 +84,9 @@ def sync_detailed(
     client: AuthenticatedClient,
 ) -> Response[ErrorBody | FaxJob]:
     """Get a fax job and its status
+
+     A job the key created (any key's with the scope fax:read_all); another key's job answers 404
+    `job_not_found`, as one that does not exist.
 
     Args:
         job_id (str):
@@ -109,6 +117,9 @@ def sync(
 ) -> ErrorBody | FaxJob | None:
     """Get a fax job and its status
 
+     A job the key created (any key's with the scope fax:read_all); another key's job answers 404
+    `job_not_found`, as one that does not exist.
+
     Args:
         job_id (str):
 
@@ -132,6 +143,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[ErrorBody | FaxJob]:
     """Get a fax job and its status
+
+     A job the key created (any key's with the scope fax:read_all); another key's job answers 404
+    `job_not_found`, as one that does not exist.
 
     Args:
         job_id (str):
@@ -159,6 +173,9 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> ErrorBody | FaxJob | None:
     """Get a fax job and its status
+
+     A job the key created (any key's with the scope fax:read_all); another key's job answers 404
+    `job_not_found`, as one that does not exist.
 
     Args:
         job_id (str):

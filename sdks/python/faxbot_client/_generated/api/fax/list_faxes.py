@@ -104,6 +104,11 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 429:
+        response_429 = ErrorBody.from_dict(response.json())
+
+        return response_429
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -133,9 +138,9 @@ def sync_detailed(
 ) -> Response[ErrorBody | FaxJobPage]:
     """List fax jobs, newest first
 
-     Jobs newest first, `limit` at a time; `next_cursor` continues the list and is valid only with the
-    same filters (another filter's cursor answers 400 `invalid_cursor`). The filters combine (all must
-    match).
+     The key's own jobs (every key's with the scope fax:read_all), newest first, `limit` at a time;
+    `next_cursor` continues the list and is valid only with the same filters (another filter's cursor
+    answers 400 `invalid_cursor`). The filters combine (all must match).
 
     Args:
         limit (int | Unset):  Default: 50.
@@ -184,9 +189,9 @@ def sync(
 ) -> ErrorBody | FaxJobPage | None:
     """List fax jobs, newest first
 
-     Jobs newest first, `limit` at a time; `next_cursor` continues the list and is valid only with the
-    same filters (another filter's cursor answers 400 `invalid_cursor`). The filters combine (all must
-    match).
+     The key's own jobs (every key's with the scope fax:read_all), newest first, `limit` at a time;
+    `next_cursor` continues the list and is valid only with the same filters (another filter's cursor
+    answers 400 `invalid_cursor`). The filters combine (all must match).
 
     Args:
         limit (int | Unset):  Default: 50.
@@ -230,9 +235,9 @@ async def asyncio_detailed(
 ) -> Response[ErrorBody | FaxJobPage]:
     """List fax jobs, newest first
 
-     Jobs newest first, `limit` at a time; `next_cursor` continues the list and is valid only with the
-    same filters (another filter's cursor answers 400 `invalid_cursor`). The filters combine (all must
-    match).
+     The key's own jobs (every key's with the scope fax:read_all), newest first, `limit` at a time;
+    `next_cursor` continues the list and is valid only with the same filters (another filter's cursor
+    answers 400 `invalid_cursor`). The filters combine (all must match).
 
     Args:
         limit (int | Unset):  Default: 50.
@@ -279,9 +284,9 @@ async def asyncio(
 ) -> ErrorBody | FaxJobPage | None:
     """List fax jobs, newest first
 
-     Jobs newest first, `limit` at a time; `next_cursor` continues the list and is valid only with the
-    same filters (another filter's cursor answers 400 `invalid_cursor`). The filters combine (all must
-    match).
+     The key's own jobs (every key's with the scope fax:read_all), newest first, `limit` at a time;
+    `next_cursor` continues the list and is valid only with the same filters (another filter's cursor
+    answers 400 `invalid_cursor`). The filters combine (all must match).
 
     Args:
         limit (int | Unset):  Default: 50.

@@ -74,6 +74,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 429:
+        response_429 = ErrorBody.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = ErrorBody.from_dict(response.json())
 
@@ -106,7 +111,8 @@ def sync_detailed(
 
      Queue a fax: multipart `to` (E.164) and `file` (PDF or UTF-8 text, judged by content). The job is
     durable before this answers 202. With an Idempotency-Key, a retried request returns the same job
-    instead of sending again.
+    instead of sending again. A number the destination policy does not allow (its country, or a premium-
+    rate or other costly kind of number) answers 422 `destination_refused` before anything is stored.
 
     Args:
         idempotency_key (str | Unset):
@@ -142,7 +148,8 @@ def sync(
 
      Queue a fax: multipart `to` (E.164) and `file` (PDF or UTF-8 text, judged by content). The job is
     durable before this answers 202. With an Idempotency-Key, a retried request returns the same job
-    instead of sending again.
+    instead of sending again. A number the destination policy does not allow (its country, or a premium-
+    rate or other costly kind of number) answers 422 `destination_refused` before anything is stored.
 
     Args:
         idempotency_key (str | Unset):
@@ -173,7 +180,8 @@ async def asyncio_detailed(
 
      Queue a fax: multipart `to` (E.164) and `file` (PDF or UTF-8 text, judged by content). The job is
     durable before this answers 202. With an Idempotency-Key, a retried request returns the same job
-    instead of sending again.
+    instead of sending again. A number the destination policy does not allow (its country, or a premium-
+    rate or other costly kind of number) answers 422 `destination_refused` before anything is stored.
 
     Args:
         idempotency_key (str | Unset):
@@ -207,7 +215,8 @@ async def asyncio(
 
      Queue a fax: multipart `to` (E.164) and `file` (PDF or UTF-8 text, judged by content). The job is
     durable before this answers 202. With an Idempotency-Key, a retried request returns the same job
-    instead of sending again.
+    instead of sending again. A number the destination policy does not allow (its country, or a premium-
+    rate or other costly kind of number) answers 422 `destination_refused` before anything is stored.
 
     Args:
         idempotency_key (str | Unset):
