@@ -37,11 +37,25 @@ class Listen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     port: int
 
 
+class HttpLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The HTTP connection's bounds (faxbot.server.http_limits enforces them)."""
+
+    max_header_bytes: int
+    max_headers: int
+    header_timeout_seconds: int
+    body_min_bytes_per_second: int
+    body_grace_seconds: int
+    idle_timeout_seconds: int
+    max_connections: int
+    max_requests_per_connection: int
+
+
 class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     upload_max_bytes: int
     max_pages: int
     send_timeout_seconds: int
     max_attempts: int
+    http: HttpLimits
 
 
 class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -25,6 +25,7 @@ from faxbot.server.errors import ApiError
 from faxbot.server.requestlog import REFUSED_KEY
 
 SCOPE_OPT = "scope"
+KEY_OPT = "key"  # a route that needs a valid key but no scope (opt={KEY_OPT: True})
 OPERATION_OPT = "operation"  # the catalog's operationId, for the audit log
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="faxbot"'}
 
@@ -85,8 +86,9 @@ def presented_token(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
 
 class RequireScope:
     """ASGI middleware: a route whose handler names a scope (`opt={SCOPE_OPT: ...}`) needs a
-    valid key (401 otherwise) holding that scope (403 otherwise); the key is put in the
-    connection state as `api_key`. A middleware rather than a Litestar guard: Litestar copies
+    valid key (401 otherwise) holding that scope (403 otherwise); one marked
+    `opt={KEY_OPT: True}` needs a valid key, any scope. The key is put in the connection
+    state as `api_key`. A middleware rather than a Litestar guard: Litestar copies
     the route handler for every guard call, a fifth of the cost of a small request."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -95,7 +97,7 @@ class RequireScope:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler") if scope["type"] == ScopeType.HTTP else None
         required = handler.opt.get(SCOPE_OPT) if handler is not None else None
-        if required and handler is not None:
+        if handler is not None and (required or handler.opt.get(KEY_OPT)):
             state = scope["litestar_app"].state
             try:
                 key = await authorize(state, presented_token(scope["headers"]), required)
@@ -121,8 +123,9 @@ def api_key_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey:
     return key
 
 
-async def authorize(state: Any, token: str | None, required: str) -> ApiKey:
-    """The key `token` names, if it holds the scope `required`; else ApiError 401 or 403. The
+async def authorize(state: Any, token: str | None, required: str | None) -> ApiKey:
+    """The key `token` names, if it holds the scope `required` (any key when None); else
+    ApiError 401 or 403. The
     artifact's keys are asked first; a token they do not know goes to the auth plugin, when
     one is enabled (`state.token_validator`)."""
     keyring: KeyRing = state.keyring
@@ -141,7 +144,7 @@ async def authorize(state: Any, token: str | None, required: str) -> ApiKey:
             {"accepted": ["X-API-Key", "Authorization: Bearer"]},
             headers=UNAUTHORIZED_HEADERS,
         )
-    if required not in key.scopes:
+    if required is not None and required not in key.scopes:
         raise ApiError(
             ErrorCode.MISSING_SCOPE,
             f"this API key lacks the scope {required}",

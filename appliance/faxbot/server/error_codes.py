@@ -99,6 +99,13 @@ class ErrorCode(StrEnum):
         "The Idempotency-Key was used before for a different fax (another number or "
         "document); use a new key for a new fax.",
     )
+    HEADERS_TOO_LARGE = (
+        "headers_too_large",
+        431,
+        "The request line and headers are larger than `appliance.limits.http.max_header_bytes`, "
+        "or there are more headers than `appliance.limits.http.max_headers`; the connection is "
+        "closed.",
+    )
     RATE_LIMITED = (
         "rate_limited",
         429,
@@ -118,6 +125,13 @@ class ErrorCode(StrEnum):
         "audit_unavailable",
         503,
         "The audit log cannot record the request, so it is not served (hipaa profile).",
+    )
+    TOO_MANY_CONNECTIONS = (
+        "too_many_connections",
+        503,
+        "The appliance has `appliance.limits.http.max_connections` connections open; retry "
+        "after Retry-After seconds. Answered as the connection opens, before the request is "
+        "read: a client may see the connection closed instead.",
     )
     NOT_READY = (
         "not_ready",

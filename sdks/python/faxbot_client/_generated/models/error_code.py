@@ -6,6 +6,7 @@ from typing import Literal
 ErrorCode = Literal[
     "audit_unavailable",
     "document_too_large",
+    "headers_too_large",
     "idempotency_key_reused",
     "internal_error",
     "invalid_api_key",
@@ -20,6 +21,7 @@ ErrorCode = Literal[
     "not_ready",
     "plugin_not_found",
     "rate_limited",
+    "too_many_connections",
     "too_many_pages",
     "transport_unavailable",
     "unreadable_document",
@@ -29,6 +31,7 @@ ErrorCode = Literal[
 ERROR_CODE_VALUES: set[ErrorCode] = {
     "audit_unavailable",
     "document_too_large",
+    "headers_too_large",
     "idempotency_key_reused",
     "internal_error",
     "invalid_api_key",
@@ -43,6 +46,7 @@ ERROR_CODE_VALUES: set[ErrorCode] = {
     "not_ready",
     "plugin_not_found",
     "rate_limited",
+    "too_many_connections",
     "too_many_pages",
     "transport_unavailable",
     "unreadable_document",

@@ -1,0 +1,331 @@
+"""The HTTP connection's bounds, enforced in uvicorn's httptools protocol before any app code
+runs: the size and count of a request's headers (431), the time to send them, the rate of a
+body, the idle time of a connection, the number of open connections (503) and of requests on
+one connection. `appliance.limits.http` configures them (docs/appliance.md); `faxbot serve`
+hands `bounded_protocol(...)` to uvicorn as its `http` class.
+
+httptools buffers a header value until it ends (a 64 MB `X-API-Key` is 64 MB in memory, grown
+by copying), so a head is counted in the reads it arrives in, before the parser sees them, as
+well as exactly by the parser's callbacks: a head over the limit is refused within one read
+(at most 256 KiB) of the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+import uuid
+from typing import Any, ClassVar
+
+import httptools
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from faxbot.artifact import HttpLimits
+from faxbot.server.error_codes import ErrorCode
+
+log = logging.getLogger("faxbot.server")
+
+# Every response carries these, the server's own refusals and errors included: nothing here
+# is for a cache to keep, and a browser must not guess a type. Handed to uvicorn as its
+# default headers, so the app's answers, uvicorn's 400/500 and the refusals below share them.
+RESPONSE_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+RATE_CHECK_SECONDS = 1.0  # how often a body's rate is measured once its grace has passed
+REFUSAL_LOG_SECONDS = 10.0  # a flood of refusals is one log line per kind this often
+FD_RESERVE = 256  # open files beyond the connections: database, logs, documents, plugins
+
+
+class _Refusal(Exception):
+    """Raised in a parser callback to stop parsing and answer `code` instead."""
+
+    def __init__(self, code: ErrorCode, message: str, details: dict[str, int]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class _RefusalLog:
+    """The first refusal of a kind is logged, then at most one line per interval with how
+    many there were: an attack must not turn into a flood of log lines."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._count: dict[str, int] = {}
+
+    def refused(self, kind: str, now: float) -> None:
+        self._count[kind] = self._count.get(kind, 0) + 1
+        last = self._last.get(kind)
+        if last is not None and now - last < REFUSAL_LOG_SECONDS:
+            return
+        log.warning(
+            "connection refused",
+            extra={"event": "connection_refused", "reason": kind, "count": self._count[kind]},
+        )
+        self._last[kind], self._count[kind] = now, 0
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the appliance's bounds (`limits`, set by
+    `bounded_protocol`). One instance per connection."""
+
+    limits: ClassVar[HttpLimits]
+    refusals: ClassVar[_RefusalLog]
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._refused = False
+        self._requests = 0
+        # The head of the request being read: exact bytes and count from the parser, and the
+        # bytes of whole reads that arrived while it was incomplete.
+        self._in_head = False
+        self._began_in_read = False
+        self._head_bytes = 0
+        self._head_read_bytes = 0
+        self._header_count = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+        # The body being read: since when it is measured, and how much came since.
+        self._in_body = False
+        self._body_since = 0.0
+        self._body_bytes = 0
+        self._body_timer: asyncio.TimerHandle | None = None
+
+    # Connection
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            self._refuse(
+                ErrorCode.TOO_MANY_CONNECTIONS,
+                "the appliance has as many connections open as it allows; retry shortly",
+                {"max_connections": self.limits.max_connections},
+                headers=((b"retry-after", b"1"),),
+            )
+            return
+        # A connection that never sends a byte is closed like an idle keep-alive one.
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        self._unset_keepalive_if_required()
+        self._began_in_read = False
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _Refusal):
+                refusal = exc.__context__
+                self._refuse(refusal.code, refusal.message, refusal.details)
+            else:
+                raise
+            return
+        except httptools.HttpParserError:
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade:
+            self._unsupported_upgrade_warning()  # no WebSocket protocol is configured
+        if self._in_head and self._head_timer is None:
+            # Armed at the end of the read the head began in, only for a head that did not
+            # arrive in one read (the common case costs no timer).
+            self._head_timer = self.loop.call_later(
+                self.limits.header_timeout_seconds, self._head_too_slow
+            )
+        if self._in_head and not self._began_in_read:
+            # A whole read of an unfinished head (the part of a read a head began in is only
+            # known to be at most that read, and is counted by the parser when it ends).
+            self._head_read_bytes += len(data)
+            if self._head_read_bytes > self.limits.max_header_bytes:
+                self._refuse(*self._headers_too_large())
+                return
+        if self._in_body and self._body_timer is None:
+            self._body_since, self._body_bytes = self.loop.time(), 0
+            self._body_timer = self.loop.call_later(
+                self.limits.body_grace_seconds, self._check_body_rate
+            )
+
+    # Parser callbacks
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head, self._began_in_read = True, True
+        self._head_bytes = self._head_read_bytes = self._header_count = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        if self._header_count > self.limits.max_headers:
+            raise _Refusal(
+                ErrorCode.HEADERS_TOO_LARGE,
+                f"the request has more than {self.limits.max_headers} headers "
+                "(appliance.limits.http.max_headers)",
+                {"max_headers": self.limits.max_headers},
+            )
+        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        self._in_body = True
+        super().on_headers_complete()
+        self._requests += 1
+        if self._requests >= self.limits.max_requests_per_connection:
+            self.cycle.keep_alive = False  # this response closes the connection
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        super().on_message_complete()
+
+    # Bounds
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > self.limits.max_header_bytes:
+            raise _Refusal(*self._headers_too_large())
+
+    def _headers_too_large(self) -> tuple[ErrorCode, str, dict[str, int]]:
+        limit = self.limits.max_header_bytes
+        return (
+            ErrorCode.HEADERS_TOO_LARGE,
+            f"the request line and headers are larger than {limit} bytes "
+            "(appliance.limits.http.max_header_bytes)",
+            {"max_header_bytes": limit},
+        )
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        self._close("header_timeout")
+
+    def _check_body_rate(self) -> None:
+        self._body_timer = None
+        if not self._in_body or self.transport.is_closing():
+            return
+        now = self.loop.time()
+        if self.flow.read_paused:  # the app is not reading: the client is not to blame
+            self._body_since, self._body_bytes = now, 0
+        elif self._body_bytes < self.limits.body_min_bytes_per_second * (now - self._body_since):
+            self._close("body_too_slow")
+            return
+        self._body_timer = self.loop.call_later(RATE_CHECK_SECONDS, self._check_body_rate)
+
+    def _close(self, reason: str) -> None:
+        """Close a connection that broke a time bound (no answer: the request is unfinished,
+        and a client that trickles would not read one)."""
+        self.refusals.refused(reason, self.loop.time())
+        self._cancel_timers()
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _refuse(
+        self,
+        code: ErrorCode,
+        message: str,
+        details: dict[str, int],
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
+        """Answer `code` with an error body and close, reading nothing more: what the client
+        still sends is not read (the kernel resets the connection once it is closed)."""
+        self.refusals.refused(code.value, self.loop.time())
+        self._refused = True
+        self._cancel_timers()
+        request_id = uuid.uuid4().hex
+        body = json.dumps(
+            {
+                "error": message,
+                "detail": message,
+                "code": code.value,
+                "details": details,
+                "request_id": request_id,
+            }
+        ).encode()
+        lines = [STATUS_LINE[code.status]]
+        for name, value in (
+            *self.server_state.default_headers,
+            *headers,
+            (b"x-request-id", request_id.encode("ascii")),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode("ascii")),
+            (b"connection", b"close"),
+        ):
+            lines.append(b"%s: %s\r\n" % (name, value))
+        lines.extend((b"\r\n", body))
+        self.transport.pause_reading()
+        self.transport.write(b"".join(lines))
+        self.transport.close()
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
+        self._unset_keepalive_if_required()
+
+
+def bounded_protocol(limits: HttpLimits) -> type[BoundedHttpProtocol]:
+    """The protocol class for uvicorn's `http=`, bound to `limits`."""
+
+    class Bounded(BoundedHttpProtocol):
+        pass
+
+    Bounded.limits = limits
+    Bounded.refusals = _RefusalLog()
+    return Bounded
+
+
+def reserve_file_descriptors(limits: HttpLimits) -> None:
+    """Raise the soft limit of open files to hold `max_connections` (up to the hard limit),
+    so the cap, not the file descriptors, is what turns clients away; warn when it cannot."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = limits.max_connections + FD_RESERVE
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < needed:
+        log.warning(
+            "open-file limit below max_connections",
+            extra={
+                "event": "file_limit_low",
+                "max_connections": limits.max_connections,
+                "open_file_limit": target,
+            },
+        )
+
+
+__all__ = [
+    "RESPONSE_HEADERS",
+    "BoundedHttpProtocol",
+    "bounded_protocol",
+    "reserve_file_descriptors",
+]
