@@ -129,16 +129,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._began_in_read = False
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserCallbackError as exc:
-            if isinstance(exc.__context__, _Refusal):
-                refusal = exc.__context__
+        except httptools.HttpParserError as exc:
+            refusal = exc.__context__
+            if isinstance(refusal, _Refusal):  # raised by a callback below
                 self._refuse(refusal.code, refusal.message, refusal.details)
             else:
-                raise
-            return
-        except httptools.HttpParserError:
-            self.logger.warning("Invalid HTTP request received.")
-            self.send_400_response("Invalid HTTP request received.")
+                self.logger.warning("Invalid HTTP request received.")
+                self.send_400_response("Invalid HTTP request received.")
             return
         except httptools.HttpParserUpgrade:
             self._unsupported_upgrade_warning()  # no WebSocket protocol is configured
@@ -224,6 +221,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
+        if self.flow.read_paused:  # a pipelined request waits for the one before it
+            self._head_timer = self.loop.call_later(
+                self.limits.header_timeout_seconds, self._head_too_slow
+            )
+            return
         self._close("header_timeout")
 
     def _check_body_rate(self) -> None:
@@ -231,7 +233,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if not self._in_body or self.transport.is_closing():
             return
         now = self.loop.time()
-        if self.flow.read_paused:  # the app is not reading: the client is not to blame
+        if self.flow.read_paused or self.cycle.waiting_for_100_continue:
+            # The appliance is not reading, or has not asked for the body yet: the client is
+            # not to blame, and its rate is measured afresh.
             self._body_since, self._body_bytes = now, 0
         elif self._body_bytes < self.limits.body_min_bytes_per_second * (now - self._body_since):
             self._close("body_too_slow")
