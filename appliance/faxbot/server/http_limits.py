@@ -166,11 +166,15 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_bytes = self._head_read_bytes = self._header_count = 0
 
     def on_url(self, url: bytes) -> None:
-        self._count_head(len(url))
+        self._head_bytes += len(url)
+        if self._head_bytes > self.limits.max_header_bytes:
+            raise _Refusal(*self._headers_too_large())
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # Inline, not through helpers: this runs for every header of every request.
         self._header_count += 1
+        self._head_bytes += len(name) + len(value) + 4  # ": " and CRLF
         if self._header_count > self.limits.max_headers:
             raise _Refusal(
                 ErrorCode.HEADERS_TOO_LARGE,
@@ -178,7 +182,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 "(appliance.limits.http.max_headers)",
                 {"max_headers": self.limits.max_headers},
             )
-        self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+        if self._head_bytes > self.limits.max_header_bytes:
+            raise _Refusal(*self._headers_too_large())
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -204,11 +209,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     # Bounds
-
-    def _count_head(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > self.limits.max_header_bytes:
-            raise _Refusal(*self._headers_too_large())
 
     def _headers_too_large(self) -> tuple[ErrorCode, str, dict[str, int]]:
         limit = self.limits.max_header_bytes
