@@ -76,6 +76,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     limits: ClassVar[HttpLimits]
     refusals: ClassVar[_RefusalLog]
+    # The server's connections with no request in progress (just opened, kept alive, or
+    # sending a head), longest in that state first: at the cap, the first one gives way.
+    waiting: ClassVar[dict[BoundedHttpProtocol, None]]
 
     def __init__(
         self,
@@ -105,7 +108,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.limits.max_connections:
+        if len(self.connections) > self.limits.max_connections and not self._evict_one():
             self._refuse(
                 ErrorCode.TOO_MANY_CONNECTIONS,
                 "the appliance has as many connections open as it allows; retry shortly",
@@ -117,10 +120,19 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler
         )
+        self.waiting[self] = None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.waiting.pop(self, None)
         self._cancel_timers()
         super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.transport.is_closing() or self._in_body:
+            return
+        if self.cycle is None or self.cycle.response_complete:
+            self.waiting[self] = None  # kept alive, no request in progress
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -188,6 +200,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self.waiting.pop(self, None)
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
@@ -207,6 +220,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._body_timer.cancel()
             self._body_timer = None
         super().on_message_complete()
+        if self.cycle.response_complete and not self.transport.is_closing():
+            self.waiting[self] = None  # answered before its body ended
 
     # Bounds
 
@@ -218,6 +233,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             "(appliance.limits.http.max_header_bytes)",
             {"max_header_bytes": limit},
         )
+
+    def _evict_one(self) -> bool:
+        """Close the connection that has waited longest without a request in progress (an
+        idle one or one still sending its head), so that clients that trickle or idle cannot
+        keep new ones out; False when every connection has a request in progress."""
+        victim = next(iter(self.waiting), None)
+        if victim is None:
+            return False
+        del self.waiting[victim]
+        victim._close("evicted")
+        return True
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
@@ -303,6 +329,7 @@ def bounded_protocol(limits: HttpLimits) -> type[BoundedHttpProtocol]:
 
     Bounded.limits = limits
     Bounded.refusals = _RefusalLog()
+    Bounded.waiting = {}
     return Bounded
 
 
