@@ -56,6 +56,24 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
 
 
 @pytest.fixture(scope="module")
+def slow_bodies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    """Few connections and a long grace for a body, under a high minimum rate."""
+    running = build(
+        tmp_path_factory.mktemp("slow-bodies"),
+        extra=limits(
+            max_connections=CAP,
+            body_grace_seconds=60,
+            body_min_bytes_per_second=1000,
+            header_timeout_seconds=60,
+            idle_timeout_seconds=60,
+        ),
+    )
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
 def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     """Few connections, and time bounds long enough that slow clients hold theirs."""
     running = build(
@@ -270,6 +288,42 @@ def test_at_the_cap_a_new_client_displaces_the_longest_waiting_trickler(
         assert closed_by_server(tricklers[0])
 
 
+def test_at_the_cap_a_new_client_displaces_the_slowest_body(slow_bodies: Appliance) -> None:
+    """Every connection is sending a POST /fax body far under the minimum rate, still within
+    its grace: a new client is served, and one of them is closed for it."""
+    head = (
+        "POST /fax HTTP/1.1\r\nHost: appliance\r\n"
+        f"X-API-Key: {slow_bodies.tokens['admin']}\r\nExpect: 100-continue\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 4096\r\n\r\n"
+    )
+    with ExitStack() as stack:
+        senders = []
+        for _ in range(CAP):
+            sender = stack.enter_context(connect(slow_bodies))
+            sender.sendall(head.encode())
+            assert sender.recv(64).startswith(b"HTTP/1.1 100 ")
+            sender.sendall(b"--b\r\n")
+            senders.append(sender)
+        time.sleep(1.5)  # a body's rate is judged once it has been measured for a second
+        with connect(slow_bodies) as client:
+            client.sendall(get("/health/live"))
+            assert read_response(client)[0] == 200
+        deadline = time.monotonic() + GENEROUS
+        while not any(_closed_now(sender) for sender in senders):
+            assert time.monotonic() < deadline, "no slow body gave way"
+            time.sleep(0.1)
+
+
+def _closed_now(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(65536) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 def test_over_the_cap_with_every_request_in_progress_new_clients_get_503(
     capped: Appliance,
 ) -> None:
@@ -277,6 +331,7 @@ def test_over_the_cap_with_every_request_in_progress_new_clients_get_503(
     a new client is answered 503 while they are served; once they are gone, new clients are
     served again."""
     length = 4096
+    first_part = b"--b\r\n" + b"x" * 2000
     head = (
         "POST /fax HTTP/1.1\r\nHost: appliance\r\n"
         f"X-API-Key: {capped.tokens['admin']}\r\nExpect: 100-continue\r\n"
@@ -288,7 +343,7 @@ def test_over_the_cap_with_every_request_in_progress_new_clients_get_503(
             sender = stack.enter_context(connect(capped))
             sender.sendall(head.encode())
             assert sender.recv(64).startswith(b"HTTP/1.1 100 ")  # the body is being read
-            sender.sendall(b"--b\r\n")
+            sender.sendall(first_part)  # well over the minimum rate
             senders.append(sender)
         answered = 0
         for _ in range(3):
@@ -302,7 +357,7 @@ def test_over_the_cap_with_every_request_in_progress_new_clients_get_503(
                 assert headers["retry-after"] == "1"
                 answered += 1
         assert answered >= 1  # the 503 is read, at least when the request came after it
-        senders[0].sendall(b"x" * (length - len(b"--b\r\n")))  # one finishes: it is answered
+        senders[0].sendall(b"x" * (length - len(first_part)))  # one finishes: it is answered
         status, _, body = read_response(senders[0])
         assert 400 <= status < 500
         assert json.loads(body)["code"]

@@ -129,9 +129,9 @@ class ErrorCode(StrEnum):
     TOO_MANY_CONNECTIONS = (
         "too_many_connections",
         503,
-        "The appliance has `appliance.limits.http.max_connections` connections open; retry "
-        "after Retry-After seconds. Answered as the connection opens, before the request is "
-        "read: a client may see the connection closed instead.",
+        "The appliance has `appliance.limits.http.max_connections` connections open, each with "
+        "a request in progress; retry after Retry-After seconds. Answered as the connection "
+        "opens, before the request is read: a client may see the connection closed instead.",
     )
     NOT_READY = (
         "not_ready",

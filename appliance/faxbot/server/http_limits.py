@@ -79,6 +79,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     # The server's connections with no request in progress (just opened, kept alive, or
     # sending a head), longest in that state first: at the cap, the first one gives way.
     waiting: ClassVar[dict[BoundedHttpProtocol, None]]
+    # The server's connections sending a request body (measured against the minimum rate).
+    receiving: ClassVar[dict[BoundedHttpProtocol, None]]
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.waiting.pop(self, None)
+        self.receiving.pop(self, None)
         self._cancel_timers()
         super().connection_lost(exc)
 
@@ -169,6 +172,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._body_timer = self.loop.call_later(
                 self.limits.body_grace_seconds, self._check_body_rate
             )
+            self.receiving[self] = None
 
     # Parser callbacks
 
@@ -219,6 +223,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
+            self.receiving.pop(self, None)
         super().on_message_complete()
         if self.cycle.response_complete and not self.transport.is_closing():
             self.waiting[self] = None  # answered before its body ended
@@ -236,14 +241,34 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def _evict_one(self) -> bool:
         """Close the connection that has waited longest without a request in progress (an
-        idle one or one still sending its head), so that clients that trickle or idle cannot
-        keep new ones out; False when every connection has a request in progress."""
+        idle one or one still sending its head), else the slowest body under the minimum
+        rate even within its grace, so that clients that trickle or idle cannot keep new
+        ones out; False when every connection has a request in progress at a fair rate."""
         victim = next(iter(self.waiting), None)
         if victim is None:
+            victim = self._slowest_body()
+        if victim is None:
             return False
-        del self.waiting[victim]
+        self.waiting.pop(victim, None)
+        self.receiving.pop(victim, None)
         victim._close("evicted")
         return True
+
+    def _slowest_body(self) -> BoundedHttpProtocol | None:
+        """The body with the lowest rate under the minimum, among those measured for at least
+        RATE_CHECK_SECONDS that the appliance is reading (a scan: only at the cap)."""
+        now = self.loop.time()
+        slowest, lowest = None, float(self.limits.body_min_bytes_per_second)
+        for other in self.receiving:
+            elapsed = now - other._body_since
+            if elapsed < RATE_CHECK_SECONDS or other.flow.read_paused:
+                continue
+            if other.cycle.waiting_for_100_continue:
+                continue
+            rate = other._body_bytes / elapsed
+            if rate < lowest:
+                slowest, lowest = other, rate
+        return slowest
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
@@ -263,6 +288,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             # The appliance is not reading, or has not asked for the body yet: the client is
             # not to blame, and its rate is measured afresh.
             self._body_since, self._body_bytes = now, 0
+        elif now - self._body_since < self.limits.body_grace_seconds:
+            pass  # measured afresh after a pause: a new grace
         elif self._body_bytes < self.limits.body_min_bytes_per_second * (now - self._body_since):
             self._close("body_too_slow")
             return
@@ -330,6 +357,7 @@ def bounded_protocol(limits: HttpLimits) -> type[BoundedHttpProtocol]:
     Bounded.limits = limits
     Bounded.refusals = _RefusalLog()
     Bounded.waiting = {}
+    Bounded.receiving = {}
     return Bounded
 
 
