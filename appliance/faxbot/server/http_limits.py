@@ -1,8 +1,9 @@
 """The HTTP connection's bounds, enforced in uvicorn's httptools protocol before any app code
 runs: the size and count of a request's headers (431), the time to send them, the rate of a
-body, the idle time of a connection, the number of open connections (503) and of requests on
-one connection. `appliance.limits.http` configures them (docs/appliance.md); `faxbot serve`
-hands `bounded_protocol(...)` to uvicorn as its `http` class.
+body, the idle time of a connection, the number of open connections (at the cap a new one
+displaces an idle or slow one, else is answered 503) and of requests on one connection.
+`appliance.limits.http` configures them (docs/appliance.md); `faxbot serve` hands
+`bounded_protocol(...)` to uvicorn as its `http` class.
 
 httptools buffers a header value until it ends (a 64 MB `X-API-Key` is 64 MB in memory, grown
 by copying), so a head is counted in the reads it arrives in, before the parser sees them, as
