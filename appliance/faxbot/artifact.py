@@ -49,11 +49,25 @@ class RateLimit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     burst: int
 
 
+class HttpLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The HTTP connection's bounds (faxbot.server.http_limits enforces them)."""
+
+    max_header_bytes: int
+    max_headers: int
+    header_timeout_seconds: int
+    body_min_bytes_per_second: int
+    body_grace_seconds: int
+    idle_timeout_seconds: int
+    max_connections: int
+    max_requests_per_connection: int
+
+
 class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     upload_max_bytes: int
     max_pages: int
     send_timeout_seconds: int
     max_attempts: int
+    http: HttpLimits
     key_rate_limit: RateLimit | None  # of a key with no rate_limit of its own; None: none
     unauthenticated_rate_limit: RateLimit | None  # per client address; None: none
 

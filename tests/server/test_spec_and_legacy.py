@@ -1,6 +1,6 @@
-"""The appliance serves its own spec (the committed docs/openapi.json, byte for byte, and no
-HTML page that loads code from a CDN), and the legacy GET /health of Faxbot v2, against a real
-`faxbot serve` on loopback."""
+"""The appliance serves its own spec to any API key (the committed docs/openapi.json, byte
+for byte, and no HTML page that loads code from a CDN), and the legacy GET /health of Faxbot
+v2, against a real `faxbot serve` on loopback."""
 
 from __future__ import annotations
 
@@ -26,8 +26,11 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     running.stop()
 
 
-def test_the_spec_is_the_committed_file_without_a_key(appliance: Appliance) -> None:
-    response = httpx.get(f"{appliance.url}/openapi.json")  # no API key
+def test_the_spec_is_the_committed_file_for_any_key(appliance: Appliance) -> None:
+    refused = httpx.get(f"{appliance.url}/openapi.json")  # no API key
+    assert (refused.status_code, refused.json()["code"]) == (401, "missing_api_key")
+    with appliance.client("reader") as client:  # a key with no scope beyond fax:read
+        response = client.get("/openapi.json")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.content == (REPO / "docs" / "openapi.json").read_bytes()

@@ -75,6 +75,11 @@ def serve(
     from faxbot.plugins.discovery import PluginSource
     from faxbot.plugins.host import StartupError
     from faxbot.server.app import create_app
+    from faxbot.server.http_limits import (
+        RESPONSE_HEADERS,
+        bounded_protocol,
+        reserve_file_descriptors,
+    )
     from faxbot.server.listen import CannotListen, address, bind
 
     source = ctx.find_root().obj
@@ -97,9 +102,15 @@ def serve(
         click.echo(f"faxbot serve: cannot start: {exc}", err=True)
         ctx.exit(EXIT_CANNOT_START)
     appliance.address = address(sock)
+    bounds = appliance.artifact.appliance.limits.http
+    reserve_file_descriptors(bounds)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
+            http=bounded_protocol(bounds),
+            ws="none",
+            timeout_keep_alive=bounds.idle_timeout_seconds,
+            headers=list(RESPONSE_HEADERS),
             log_config=None,
             access_log=False,
             lifespan="on",

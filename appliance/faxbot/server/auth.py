@@ -33,6 +33,7 @@ from faxbot.server.ratelimit import RateLimits
 from faxbot.server.requestlog import REFUSED_KEY
 
 SCOPE_OPT = "scope"
+KEY_OPT = "key"  # a route that needs a valid key but no scope (opt={KEY_OPT: True})
 OPERATION_OPT = "operation"  # the catalog's operationId, for the audit log
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="faxbot"'}
 READ_ALL_SCOPE = "fax:read_all"  # reads every key's jobs, not only the key's own
@@ -113,8 +114,9 @@ def presented_token(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
 
 class RequireScope:
     """ASGI middleware: a route whose handler names a scope (`opt={SCOPE_OPT: ...}`) needs a
-    valid key (401 otherwise) holding that scope (403 otherwise); the key is put in the
-    connection state as `api_key`. A middleware rather than a Litestar guard: Litestar copies
+    valid key (401 otherwise) holding that scope (403 otherwise); one marked
+    `opt={KEY_OPT: True}` needs a valid key, any scope. The key is put in the connection
+    state as `api_key`. A middleware rather than a Litestar guard: Litestar copies
     the route handler for every guard call, a fifth of the cost of a small request."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -123,7 +125,7 @@ class RequireScope:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = scope.get("route_handler") if scope["type"] == ScopeType.HTTP else None
         required = handler.opt.get(SCOPE_OPT) if handler is not None else None
-        if required and handler is not None:
+        if handler is not None and (required or handler.opt.get(KEY_OPT)):
             state = scope["litestar_app"].state
             limits: RateLimits = state.rate_limits
             client = scope.get("client")
@@ -177,13 +179,6 @@ def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
     return api_key_of(connection).caller
 
 
-async def authorize(state: Any, token: str | None, required: str) -> ApiKey:
-    """The key `token` names, if it holds the scope `required`; else ApiError 401 or 403."""
-    key = await authenticate(state, token)
-    check_scope(key, required)
-    return key
-
-
 async def authenticate(state: Any, token: str | None) -> ApiKey:
     """The key `token` names; else ApiError 401. The artifact's keys are asked first; a token
     they do not know goes to the auth plugin, when one is enabled (`state.token_validator`).
@@ -210,9 +205,9 @@ async def authenticate(state: Any, token: str | None) -> ApiKey:
     return key
 
 
-def check_scope(key: ApiKey, required: str) -> None:
-    """ApiError 403 unless `key` holds the scope `required`."""
-    if required not in key.scopes:
+def check_scope(key: ApiKey, required: str | None) -> None:
+    """ApiError 403 unless `key` holds the scope `required` (None: any key will do)."""
+    if required is not None and required not in key.scopes:
         raise ApiError(
             ErrorCode.MISSING_SCOPE,
             f"this API key lacks the scope {required}",

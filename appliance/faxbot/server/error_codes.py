@@ -107,6 +107,13 @@ class ErrorCode(StrEnum):
         "`number_type` (a premium-rate, shared-cost or other refused kind of number; "
         "`details.number_type` says which). Nothing was stored.",
     )
+    HEADERS_TOO_LARGE = (
+        "headers_too_large",
+        431,
+        "The request line and headers are larger than `appliance.limits.http.max_header_bytes`, "
+        "or there are more headers than `appliance.limits.http.max_headers`; the connection is "
+        "closed.",
+    )
     RATE_LIMITED = (
         "rate_limited",
         429,
@@ -140,6 +147,13 @@ class ErrorCode(StrEnum):
         "The database file was deleted or replaced while the appliance ran: writes are "
         "refused (and `/health/ready` is false) until it is restored and the appliance "
         "restarted.",
+    )
+    TOO_MANY_CONNECTIONS = (
+        "too_many_connections",
+        503,
+        "The appliance has `appliance.limits.http.max_connections` connections open, each with "
+        "a request in progress; retry after Retry-After seconds. Answered as the connection "
+        "opens, before the request is read: a client may see the connection closed instead.",
     )
     NOT_READY = (
         "not_ready",

@@ -16,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 
 from faxbot.artifact import Artifact
+from faxbot.server.auth import KEY_OPT
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.models import ConfigSummary, Health
 from faxbot.server.openapi import errors
@@ -76,10 +77,12 @@ def packaged_spec() -> bytes:
     include_in_schema=False,
     media_type=MediaType.JSON,
     cache=False,
+    opt={KEY_OPT: True},
 )
 async def get_openapi() -> Response[bytes]:
-    """No API key: the spec is public (it is in the repository and the SDKs), names no key,
-    setting or plugin of this appliance, and a client or tool needs it before it has a key."""
+    """Any valid API key, no scope: the spec names no key, setting or plugin of this
+    appliance, but an unauthenticated caller learns nothing from an appliance it cannot use
+    (the spec is public in the repository and the SDKs for those who need it without one)."""
     return Response(packaged_spec(), media_type=MediaType.JSON)
 
 
