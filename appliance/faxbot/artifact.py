@@ -42,6 +42,8 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_pages: int
     send_timeout_seconds: int
     max_attempts: int
+    render_workers: int  # 0: chosen from the CPU count (faxbot.documents.renderers)
+    render_queue: int
 
 
 class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

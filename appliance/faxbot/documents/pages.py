@@ -14,14 +14,20 @@ password is blamed only when the file really has an /Encrypt dictionary.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from faxbot.documents.kinds import DocumentError
+from faxbot.documents.kinds import DocumentError, DocumentTooComplex
 
 _PDFIUM = threading.Lock()
+
+# Largest page side accepted, in points: 24 inches (610 mm), more than tabloid, ledger, A3 and
+# ANSI C. A transport rasterises each page for the fax machine; a page of 200 by 200 inches
+# (what the PDF format allows) would cost it gigabytes of pixels for one fax.
+MAX_PAGE_SIDE_PT = 1728.0
 
 # PDFium's FPDF_ERR_PASSWORD and FPDF_ERR_SECURITY, as the client should read them.
 _ENCRYPTION_ERRORS = {
@@ -32,9 +38,13 @@ _ENCRYPTION_ERRORS = {
 _UNREADABLE = "not a readable PDF: it is damaged, is not a PDF, or has no pages"
 
 
-def count_pages(source: bytes | Path) -> int:
+def count_pages(source: bytes | Path, *, measure_up_to: int = 0) -> int:
     """The number of pages of the PDF `source` (its bytes, or a file); DocumentError when it
-    cannot be read. A missing file raises FileNotFoundError: that is not the client's fault."""
+    cannot be read. A missing file raises FileNotFoundError: that is not the client's fault.
+
+    When there are at most `measure_up_to` pages, each page's size is read too (from its page
+    dictionary: nothing is drawn) and a page larger than MAX_PAGE_SIDE_PT on a side raises
+    DocumentTooComplex. More pages are not measured: the caller refuses them anyway."""
     import pypdfium2  # loaded (and PDFium initialised) with the first fax, not at start
 
     # PDFium's C API through pypdfium2.raw: the PdfDocument helper registers a finalizer and
@@ -50,12 +60,34 @@ def count_pages(source: bytes | Path) -> int:
         try:
             pages = int(pdfium.FPDF_GetPageCount(document)) if document else 0
             error = int(pdfium.FPDF_GetLastError()) if pages < 1 else None
+            oversized = _oversized_page(pdfium, document, pages) if pages <= measure_up_to else None
         finally:
             if document:
                 pdfium.FPDF_CloseDocument(document)
     if error is not None:
         raise DocumentError(_load_error(error, source))
+    if oversized is not None:
+        number, width, height = oversized
+        raise DocumentTooComplex(
+            f"page {number} of the PDF is {width:.0f} x {height:.0f} points; a fax page may be "
+            f"at most {MAX_PAGE_SIDE_PT:.0f} points ({MAX_PAGE_SIDE_PT / 72:.0f} inches) on "
+            "each side"
+        )
     return pages
+
+
+def _oversized_page(pdfium: Any, document: Any, pages: int) -> tuple[int, float, float] | None:
+    """The first page (its number from 1, width and height in points) larger than
+    MAX_PAGE_SIDE_PT on a side, or None."""
+    width, height = ctypes.c_double(), ctypes.c_double()
+    for index in range(pages):
+        if not pdfium.FPDF_GetPageSizeByIndex(
+            document, index, ctypes.byref(width), ctypes.byref(height)
+        ):
+            continue  # a page whose size cannot be read is the transport's to judge
+        if max(abs(width.value), abs(height.value)) > MAX_PAGE_SIDE_PT:
+            return index + 1, abs(width.value), abs(height.value)
+    return None
 
 
 def _load_error(code: int | None, source: bytes | Path) -> str:

@@ -38,6 +38,21 @@ class TooManyPages(DocumentRejected):
     """The document has more pages than the appliance accepts for one fax."""
 
 
+class DocumentTooComplex(DocumentRejected):
+    """The document would cost too much to lay out or send: a text line too long, a PDF page
+    too large."""
+
+
+class RendererBusy(JobError):
+    """Every text renderer is busy and the queue waiting for one is full; retry later."""
+
+    retry_after_seconds = 1
+
+
+class RenderFailed(JobError):
+    """The text could not be drawn through no fault of its own (its renderer stopped)."""
+
+
 class UnsupportedDocument(JobError):
     """The document is neither a PDF nor text."""
 

@@ -15,16 +15,21 @@ from pathlib import Path
 
 from faxbot.audit import Action, AuditLog, Detail, ListDetail, Outcome, SendDetail, mask_number
 from faxbot.dispatch.dispatcher import Dispatcher
-from faxbot.documents import kinds
+from faxbot.documents import kinds, renderers
 from faxbot.documents import prepare as preparing
-from faxbot.documents.prepare import PreparedDocument, prepare
+from faxbot.documents.kinds import DocumentKind
+from faxbot.documents.prepare import PreparedDocument, examine, finish
+from faxbot.documents.renderers import TextRenderers
 from faxbot.jobs.errors import (
+    DocumentTooComplex,
     IdempotencyConflict,
     InvalidCursor,
     InvalidRequest,
     JobError,
     JobNotFound,
     NotSending,
+    RendererBusy,
+    RenderFailed,
     TooManyPages,
     UnreadableDocument,
     UnsupportedDocument,
@@ -35,6 +40,7 @@ from faxbot.store.jobs import UNFILTERED, BadCursor, Job, JobFilter, JobStore
 
 TERMINAL_CACHE = 10_000  # finished jobs kept in memory: they never change again
 INLINE_PREPARE_BYTES = 256 * 1024  # judged and counted on the event loop below this size
+PAPER = "letter"  # what text is drawn on
 CHUNK = 256 * 1024
 
 
@@ -65,6 +71,7 @@ class JobService:
         backend: str,
         uploads: Uploads,
         max_pages: int,
+        renderers: TextRenderers,
         logger: logging.Logger,
         audit: AuditLog | None = None,
     ) -> None:
@@ -75,6 +82,7 @@ class JobService:
         self._backend = backend
         self.uploads = uploads
         self._max_pages = max_pages
+        self._renderers = renderers
         self._log = logger
         self._finished: OrderedDict[str, Job] = OrderedDict()
 
@@ -147,17 +155,33 @@ class JobService:
         return job
 
     async def _prepare(self, upload: Upload) -> PreparedDocument:
+        """The document to store for `upload`: judged and counted here (streaming, bounded
+        whatever the upload), and a text drawn by a render worker, off the event loop."""
+        content = upload.content
         try:
             if upload.size <= INLINE_PREPARE_BYTES:  # cheaper than a thread hop
-                return prepare(upload.content, max_pages=self._max_pages)
-            return await asyncio.to_thread(prepare, upload.content, max_pages=self._max_pages)
+                examined = examine(content, max_pages=self._max_pages)
+            else:
+                examined = await asyncio.to_thread(examine, content, max_pages=self._max_pages)
+            rendered = None
+            if examined.kind is DocumentKind.TEXT:
+                rendered = await self._renderers.render(content, PAPER)
+            return finish(examined, content, rendered)
         except kinds.UnsupportedDocument as exc:
             raise UnsupportedDocument(str(exc), {"field": "file"}) from None
         except preparing.TooManyPages as exc:
-            details = {"field": "file", "pages": exc.pages, "max_pages": exc.max_pages}
+            details: dict[str, object] = {"field": "file", "max_pages": exc.max_pages}
+            if exc.pages is not None:
+                details["pages"] = exc.pages
             raise TooManyPages(str(exc), details) from None
+        except kinds.DocumentTooComplex as exc:
+            raise DocumentTooComplex(str(exc), {"field": "file"}) from None
         except kinds.DocumentError as exc:  # damaged, encrypted, empty
             raise UnreadableDocument(str(exc), {"field": "file"}) from None
+        except renderers.RenderersBusy as exc:
+            raise RendererBusy(str(exc)) from None
+        except renderers.RenderUnavailable as exc:
+            raise RenderFailed(str(exc)) from None
 
     async def _record(
         self,

@@ -93,6 +93,12 @@ class ErrorCode(StrEnum):
         422,
         "The document cannot be read: a damaged or encrypted PDF, or an empty document.",
     )
+    DOCUMENT_TOO_COMPLEX = (
+        "document_too_complex",
+        422,
+        "The document would cost too much to lay out or send, whatever its page count: a text "
+        "line longer than 65,536 characters, or a PDF page larger than 24 inches on a side.",
+    )
     IDEMPOTENCY_KEY_REUSED = (
         "idempotency_key_reused",
         422,
@@ -103,6 +109,12 @@ class ErrorCode(StrEnum):
         "rate_limited",
         429,
         "Too many requests; wait as Retry-After says. Reserved: this release does not limit rates.",
+    )
+    RENDER_FAILED = (
+        "render_failed",
+        500,
+        "The text document could not be drawn because its render worker stopped (it is "
+        "replaced); nothing was queued: send it again.",
     )
     INTERNAL_ERROR = (
         "internal_error",
@@ -118,6 +130,12 @@ class ErrorCode(StrEnum):
         "audit_unavailable",
         503,
         "The audit log cannot record the request, so it is not served (hipaa profile).",
+    )
+    RENDERER_BUSY = (
+        "renderer_busy",
+        503,
+        "Every text render worker is busy and the queue waiting for one is full "
+        "(`appliance.limits.render_queue`); nothing was queued: retry after Retry-After.",
     )
     NOT_READY = (
         "not_ready",

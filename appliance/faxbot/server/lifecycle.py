@@ -1,6 +1,6 @@
 """The running appliance: what the lifespan starts and stops, in order (data folders, the
-database and its writer, the plugins, the dispatcher), and the services it then offers to
-the routes (`jobs`). Holds the artifact read-only."""
+database and its writer, the plugins, the dispatcher and the text render workers), and the
+services it then offers to the routes (`jobs`). Holds the artifact read-only."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from litestar import Litestar
 from faxbot.artifact import Artifact
 from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDetail
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.documents.renderers import TextRenderers, pool_size
 from faxbot.jobs.errors import NotSending
 from faxbot.jobs.service import JobService, Uploads
 from faxbot.kernel.secrets import SecretUnavailable
@@ -74,6 +75,11 @@ class Appliance:
             send_timeout_seconds=float(settings.limits.send_timeout_seconds),
         )
         self.host = PluginHost(artifact, installed, env, self.data_dir, logger)
+        self.renderers = TextRenderers(
+            pool_size(settings.limits.render_workers),
+            settings.limits.render_queue,
+            logger.getChild("renderers"),
+        )
         self.providers = Providers()
         self.database: Database | None = None
         self.writer: Writer | None = None
@@ -208,6 +214,7 @@ class Appliance:
         if database.dialect == "sqlite":  # the only appliance on this database
             await dispatcher.recover()
         self._dispatch_task = asyncio.create_task(dispatcher.run())
+        await self.renderers.start()
         self._jobs = JobService(
             store,
             providers.storage,
@@ -215,6 +222,7 @@ class Appliance:
             backend=outbound.plugin,
             uploads=self.uploads,
             max_pages=self.artifact.appliance.limits.max_pages,
+            renderers=self.renderers,
             logger=self.log,
             audit=self.audit,
         )
@@ -230,6 +238,7 @@ class Appliance:
             await asyncio.gather(self._dispatch_task, return_exceptions=True)
             self._dispatch_task = None
         self._jobs = None
+        await self.renderers.stop()
         await self.host.stop()
         if self.audit is not None:
             try:

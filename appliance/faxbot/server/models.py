@@ -22,6 +22,7 @@ DateTime = Annotated[
     ),
 ]
 
+
 class FaxJob(msgspec.Struct, kw_only=True):
     """A fax job, as Faxbot v2 clients know it."""
 

@@ -5,6 +5,7 @@ from typing import Literal
 
 ErrorCode = Literal[
     "audit_unavailable",
+    "document_too_complex",
     "document_too_large",
     "idempotency_key_reused",
     "internal_error",
@@ -20,6 +21,8 @@ ErrorCode = Literal[
     "not_ready",
     "plugin_not_found",
     "rate_limited",
+    "render_failed",
+    "renderer_busy",
     "too_many_pages",
     "transport_unavailable",
     "unreadable_document",
@@ -28,6 +31,7 @@ ErrorCode = Literal[
 
 ERROR_CODE_VALUES: set[ErrorCode] = {
     "audit_unavailable",
+    "document_too_complex",
     "document_too_large",
     "idempotency_key_reused",
     "internal_error",
@@ -43,6 +47,8 @@ ERROR_CODE_VALUES: set[ErrorCode] = {
     "not_ready",
     "plugin_not_found",
     "rate_limited",
+    "render_failed",
+    "renderer_busy",
     "too_many_pages",
     "transport_unavailable",
     "unreadable_document",
