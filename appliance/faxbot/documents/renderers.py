@@ -34,7 +34,6 @@ from faxbot.documents.kinds import DocumentError
 RENDERS_PER_WORKER = 200
 MAX_WORKER_RSS = 160 * 1024 * 1024  # a fresh worker holding the parsed font is ~45 MB
 RENDER_TIMEOUT_SECONDS = 120.0  # a text of the most pages draws in a few seconds
-START_TIMEOUT_SECONDS = 60.0
 MODULE = "faxbot.documents.renderers"
 # What a worker inherits of the environment: enough to run Python, none of the appliance's
 # secrets (database passwords, provider tokens are passed to it through the environment).
@@ -158,7 +157,9 @@ class _Worker:
 
 
 class TextRenderers:
-    """The pool: started and stopped with the appliance (`start`, `stop`), used by `render`."""
+    """The pool: started and stopped with the appliance (`start`, `stop`), used by `render`.
+    Workers are started when texts need them, up to `size`: an appliance that is sent only
+    PDFs runs none, and one that retired its workers after a burst holds no memory for it."""
 
     def __init__(self, size: int, queue: int, logger: logging.Logger) -> None:
         if size < 1 or queue < 0:
@@ -166,54 +167,54 @@ class TextRenderers:
         self.size = size
         self.queue = queue
         self._log = logger
-        self._idle: asyncio.Queue[_Worker] | None = None
+        # Idle workers; None tells a waiting render that a worker could not be started.
+        self._idle: asyncio.Queue[_Worker | None] | None = None
         self._workers: set[_Worker] = set()
         self._starting = 0  # workers being started
         self._waiting = 0  # renders waiting for an idle worker
         self._tasks: set[asyncio.Task[None]] = set()
-        self._stopped = False
 
     async def start(self) -> None:
-        """Start the workers in the background: the appliance is ready meanwhile, and the
-        first texts wait for them."""
         self._idle = asyncio.Queue()
-        self._stopped = False
-        for _ in range(self.size):
-            self._replace()
 
     async def stop(self) -> None:
-        self._stopped = True
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop every worker, after the ones being started came up (a start cannot be cut
+        short without leaving a process behind)."""
+        idle, self._idle = self._idle, None
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         workers, self._workers = list(self._workers), set()
         await asyncio.gather(*(asyncio.to_thread(worker.close) for worker in workers))
-        self._idle = None
+        while idle is not None and self._waiting and idle.empty():
+            idle.put_nowait(None)  # renders still waiting are told there is no worker
+            await asyncio.sleep(0)
 
     @property
     def pids(self) -> list[int]:
-        """The workers' process ids (for the health of the pool and for tests)."""
+        """The workers' process ids."""
         return sorted(worker.pid for worker in self._workers)
 
     async def render(self, source: bytes | Path, paper: str) -> bytes:
         """The PDF drawn from the judged and counted text `source` (its bytes, or its file).
         Raises RenderUnavailable (busy, failed), DocumentError from the text itself."""
         idle = self._idle
-        if idle is None or self._stopped:
-            raise RenderFailed("the text renderers are not running")
+        if idle is None:
+            raise RenderFailed("the text renderers are not running (the appliance is stopping)")
         if idle.empty():
-            if not self._workers and not self._starting:
-                raise RenderFailed("no text render worker could be started; see the log")
-            if self._waiting >= self.queue:
+            if len(self._workers) + self._starting < self.size:
+                self._start_worker()
+            elif self._waiting >= self.queue:
                 raise RenderersBusy(
-                    f"all {self.size} text renderers are busy and {self._waiting} texts are "
-                    "waiting; retry in a moment"
+                    f"all {self.size} text render workers are busy and {self._waiting} texts "
+                    "are waiting (appliance.limits.render_queue); retry in a moment"
                 )
         self._waiting += 1
         try:
             worker = await idle.get()
         finally:
             self._waiting -= 1
+        if worker is None:
+            raise RenderFailed("no text render worker could be started; see the appliance log")
         try:
             reply = await asyncio.wait_for(
                 asyncio.to_thread(worker.call, source, paper), RENDER_TIMEOUT_SECONDS
@@ -223,8 +224,8 @@ class TextRenderers:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise RenderFailed(
-                "the text render worker stopped while drawing this document; nothing was "
-                "queued, send it again"
+                "the text render worker stopped while drawing this document (it is replaced); "
+                "nothing was queued: send it again"
             ) from None
         if reply.retire:
             self._retire(worker, "recycled")
@@ -244,35 +245,41 @@ class TextRenderers:
             f"text render worker {why}",
             extra={"event": "render_worker_retired", "pid": worker.pid, "reason": why},
         )
-        self._spawn_task(asyncio.to_thread(worker.kill))
-        if not self._stopped:
-            self._replace()
+        self._track(asyncio.to_thread(worker.kill))
+        if self._idle is not None and self._waiting > self._starting:
+            self._start_worker()  # texts are waiting for the one that left
 
-    def _replace(self) -> None:
+    def _start_worker(self) -> None:
         self._starting += 1
-        self._spawn_task(self._start_one())
+        self._track(self._start_one())
 
-    def _spawn_task(self, work: Any) -> None:
+    def _track(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _start_one(self) -> None:
         try:
-            worker = await asyncio.wait_for(asyncio.to_thread(_Worker.start), START_TIMEOUT_SECONDS)
-        except (RenderFailed, OSError, TimeoutError) as exc:
+            worker = await asyncio.to_thread(_Worker.start)
+        except (RenderFailed, OSError) as exc:
             self._log.error(
                 f"cannot start a text render worker: {exc}",
                 extra={"event": "render_worker_failed"},
             )
+            if self._idle is not None and not self._workers:
+                self._idle.put_nowait(None)  # fail one waiting render rather than hang it
             return
         finally:
             self._starting -= 1
-        if self._stopped or self._idle is None:
+        if self._idle is None:  # stopped meanwhile
             await asyncio.to_thread(worker.close)
             return
         self._workers.add(worker)
         self._idle.put_nowait(worker)
+        self._log.info(
+            "text render worker started",
+            extra={"event": "render_worker_started", "pid": worker.pid},
+        )
 
 
 def _resident_bytes() -> int:
