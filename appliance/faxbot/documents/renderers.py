@@ -35,6 +35,7 @@ RENDERS_PER_WORKER = 200
 MAX_WORKER_RSS = 160 * 1024 * 1024  # a fresh worker holding the parsed font is ~45 MB
 RENDER_TIMEOUT_SECONDS = 120.0  # a text of the most pages draws in a few seconds
 MODULE = "faxbot.documents.renderers"
+WORKER_NICENESS = 10
 # What a worker inherits of the environment: enough to run Python, none of the appliance's
 # secrets (database passwords, provider tokens are passed to it through the environment).
 INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "TMPDIR", "HOME")
@@ -326,6 +327,9 @@ def main() -> None:
     """A worker's life: answer on the real stdout, which nothing else may write to."""
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print goes to the appliance's log, not into the replies
+    # Drawing yields the CPU to the appliance's event loop: a burst of texts slows texts
+    # (and fills the queue, answered 503), not every other request.
+    os.nice(WORKER_NICENESS)
     limits = {"renders": RENDERS_PER_WORKER, "rss": MAX_WORKER_RSS}
     _serve(sys.stdin.buffer, replies, limits)
 
