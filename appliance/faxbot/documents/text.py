@@ -282,7 +282,7 @@ class Typesetter:
     def draw(self, pages: Iterable[Page], *, paper: str = "letter") -> bytes:
         """Draw laid-out `pages` (from `layout` with the same `paper`); the PDF's bytes."""
         grid(paper)  # refuses an unknown paper size before any work
-        from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+        from fontTools.ttLib import TTFont
         from fpdf import FPDF
 
         pdf = FPDF(unit="mm", format=PAPER_MM[paper])
