@@ -32,7 +32,7 @@ import msgspec
 from faxbot.documents.kinds import DocumentError
 
 RENDERS_PER_WORKER = 200
-MAX_WORKER_RSS = 160 * 1024 * 1024  # a fresh worker holding the parsed font is ~45 MB
+MAX_WORKER_RSS = 160 * 1024 * 1024  # a fresh worker holding the parsed font is ~62 MB
 RENDER_TIMEOUT_SECONDS = 120.0  # a text of the most pages draws in a few seconds
 MODULE = "faxbot.documents.renderers"
 WORKER_NICENESS = 10

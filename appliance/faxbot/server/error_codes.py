@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from faxbot.documents.pages import MAX_PAGE_SIDE_PT, MAX_STRUCTURE_BYTES
+from faxbot.documents.text import MAX_LINE_CHARS
+
 
 class ErrorCode(StrEnum):
     """What went wrong, for programs to branch on; docs/appliance.md lists each code with its
@@ -97,7 +100,9 @@ class ErrorCode(StrEnum):
         "document_too_complex",
         422,
         "The document would cost too much to lay out or send, whatever its page count: a text "
-        "line longer than 65,536 characters, or a PDF page larger than 24 inches on a side.",
+        f"line longer than {MAX_LINE_CHARS:,} characters, a PDF page larger than "
+        f"{MAX_PAGE_SIDE_PT / 72:.0f} inches on a side, or a PDF whose object streams inflate "
+        f"past {MAX_STRUCTURE_BYTES // 2**20} MiB.",
     )
     IDEMPOTENCY_KEY_REUSED = (
         "idempotency_key_reused",
