@@ -50,13 +50,19 @@ class PreparedDocument:
     content: bytes | Path  # the PDF to store: the upload itself, or the rendered text
 
 
-def examine(upload: bytes | Path, *, max_pages: int, paper: str = "letter") -> Examined:
-    """Judge `upload` (its bytes, or its file) and count the pages it makes, reading it as a
-    stream and drawing nothing. Raises DocumentError (UnsupportedDocument, TooManyPages,
-    DocumentTooComplex) with a message for the client."""
+def examine(
+    upload: bytes | Path,
+    *,
+    max_pages: int,
+    paper: str = "letter",
+    kind: DocumentKind | None = None,
+) -> Examined:
+    """Judge `upload` (its bytes, or its file; unless its `kind` is known) and count the pages
+    it makes, reading it as a stream and drawing nothing. Raises DocumentError
+    (UnsupportedDocument, TooManyPages, DocumentTooComplex) with a message for the client."""
     if max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, not {max_pages}")
-    kind = judge(upload)
+    kind = kind or judge(upload)
     if kind is DocumentKind.PDF:
         pages = count_pages(upload, measure_up_to=max_pages)
         _check_pages(pages, max_pages)
