@@ -104,10 +104,11 @@ class _Worker:
         self._from: IO[bytes] = process.stdout
 
     @classmethod
-    def start(cls) -> _Worker:
+    def start(cls, renders: int, rss: int) -> _Worker:
+        """A started worker that retires after `renders` texts or past `rss` bytes."""
         env = {name: os.environ[name] for name in INHERITED if name in os.environ}
         process = subprocess.Popen(
-            [sys.executable, "-m", MODULE],
+            [sys.executable, "-m", MODULE, str(renders), str(rss)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -162,11 +163,20 @@ class TextRenderers:
     Workers are started when texts need them, up to `size`: an appliance that is sent only
     PDFs runs none, and one that retired its workers after a burst holds no memory for it."""
 
-    def __init__(self, size: int, queue: int, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        size: int,
+        queue: int,
+        logger: logging.Logger,
+        *,
+        renders_per_worker: int = RENDERS_PER_WORKER,
+        max_worker_rss: int = MAX_WORKER_RSS,
+    ) -> None:
         if size < 1 or queue < 0:
             raise ValueError(f"a pool needs at least one worker and a queue >= 0: {size}, {queue}")
         self.size = size
         self.queue = queue
+        self._retire_after = (renders_per_worker, max_worker_rss)
         self._log = logger
         # Idle workers; None tells a waiting render that a worker could not be started.
         self._idle: asyncio.Queue[_Worker | None] | None = None
@@ -261,7 +271,7 @@ class TextRenderers:
 
     async def _start_one(self) -> None:
         try:
-            worker = await asyncio.to_thread(_Worker.start)
+            worker = await asyncio.to_thread(_Worker.start, *self._retire_after)
         except (RenderFailed, OSError) as exc:
             self._log.error(
                 f"cannot start a text render worker: {exc}",
@@ -330,7 +340,8 @@ def main() -> None:
     # Drawing yields the CPU to the appliance's event loop: a burst of texts slows texts
     # (and fills the queue, answered 503), not every other request.
     os.nice(WORKER_NICENESS)
-    limits = {"renders": RENDERS_PER_WORKER, "rss": MAX_WORKER_RSS}
+    renders, rss = (int(value) for value in sys.argv[1:3])
+    limits = {"renders": renders, "rss": rss}
     _serve(sys.stdin.buffer, replies, limits)
 
 
