@@ -325,7 +325,8 @@ def _serve(requests: IO[bytes], replies: IO[bytes], limits: Mapping[str, int]) -
         except DocumentError as exc:
             reply = ("refused", str(exc))
         except Exception as exc:  # the parent reports it; the worker goes on
-            reply = ("failed", f"{type(exc).__name__}: {exc}")
+            # Only the type: a message could quote the document, which a log must not hold.
+            reply = ("failed", type(exc).__name__)
         done += 1
         retire = done >= limits["renders"] or _resident_bytes() > limits["rss"]
         _send(replies, (*reply, retire))
