@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -329,7 +330,10 @@ def _serve(requests: IO[bytes], replies: IO[bytes], limits: Mapping[str, int]) -
             reply = ("failed", type(exc).__name__)
         done += 1
         retire = done >= limits["renders"] or _resident_bytes() > limits["rss"]
-        _send(replies, (*reply, retire))
+        try:
+            _send(replies, (*reply, retire))
+        except OSError:
+            return  # the appliance is gone (killed): nobody to answer
         if retire:
             return
 
@@ -341,6 +345,9 @@ def main() -> None:
     # Drawing yields the CPU to the appliance's event loop: a burst of texts slows texts
     # (and fills the queue, answered 503), not every other request.
     os.nice(WORKER_NICENESS)
+    # Ctrl-C in a terminal reaches the whole process group: the appliance stops its workers
+    # itself (it closes their stdin), so a worker does not die mid-text with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     renders, rss = (int(value) for value in sys.argv[1:3])
     limits = {"renders": renders, "rss": rss}
     _serve(sys.stdin.buffer, replies, limits)
