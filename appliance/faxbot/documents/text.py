@@ -162,15 +162,18 @@ class _Layout:
         text = FORBIDDEN_CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
         at = 0
         while at < len(text):
-            if self.only_breaks:
+            if self.only_breaks or not self.line:
                 run = ONLY_BREAKS.match(text, at)
-                if run is not None and run.end() > at:  # counted, not laid out, line by line
+                if run is not None and run.end() > at:  # blank lines: counted, not laid out
                     breaks = run.group()
-                    self.held_breaks += breaks.count("\n") + breaks.count("\r")
-                    self.held_breaks -= breaks.count("\r\n")
+                    count = breaks.count("\n") + breaks.count("\r") - breaks.count("\r\n")
                     at = run.end()
+                    if self.only_breaks:
+                        self.held_breaks += count
+                    else:
+                        yield from self._add_blank_rows(count)
                     continue
-                if at < len(text) and text[at] != "\f":
+                if self.only_breaks and text[at] != "\f":
                     yield from self._release_held()
             found = BREAK.search(text, at)
             end = len(text) if found is None else found.start()
@@ -214,11 +217,22 @@ class _Layout:
             yield self.page
             self.page = []
 
+    def _add_blank_rows(self, count: int) -> Iterator[Page]:
+        """`count` empty lines, a page at a time rather than a row at a time."""
+        self.lines += count
+        self.sheet_rows += count
+        while count:
+            taken = min(count, self.rows_per_page - len(self.page))
+            self.page.extend([""] * taken)
+            count -= taken
+            if len(self.page) == self.rows_per_page:
+                yield self.page
+                self.page = []
+
     def _release_held(self) -> Iterator[Page]:
         self.only_breaks = False
         held, self.held_breaks = self.held_breaks, 0
-        for _ in range(held):
-            yield from self._add_row("")
+        yield from self._add_blank_rows(held)
 
     def _end_sheet(self, *, last: bool) -> Iterator[Page]:
         if last and self.sheets > 1 and self.only_breaks:
