@@ -97,7 +97,8 @@ class JobService:
         try:
             return await self._send(to, upload, key_id, idempotency_key)
         except JobError as exc:
-            outcome = Outcome.ERROR if isinstance(exc, NotSending) else Outcome.REJECTED
+            failed_here = isinstance(exc, (NotSending, RendererBusy, RenderFailed))
+            outcome = Outcome.ERROR if failed_here else Outcome.REJECTED
             await self._record(Action.FAX_SEND, outcome, key_id)
             raise
 
