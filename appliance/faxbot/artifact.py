@@ -67,6 +67,8 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_pages: int
     send_timeout_seconds: int
     max_attempts: int
+    render_workers: int  # 0: chosen from the CPU count (faxbot.documents.renderers)
+    render_queue: int
     http: HttpLimits
     key_rate_limit: RateLimit | None  # of a key with no rate_limit of its own; None: none
     unauthenticated_rate_limit: RateLimit | None  # per client address; None: none

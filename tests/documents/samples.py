@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import random
+import struct
+import zlib
 
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
@@ -51,3 +53,32 @@ def random_bytes(size: int = 4096) -> bytes:
 def pdf_text(data: bytes) -> list[str]:
     """The extracted text of each page."""
     return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def object_stream_pdf(padding: int) -> bytes:
+    """A 1-page PDF 1.5 whose catalog, page tree and page sit in a deflated object stream,
+    `padding` spaces between two of them: a few bytes that inflate to `padding` bytes."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R >> "
+    tree = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >> "
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
+    offsets = f"1 0 2 {len(catalog)} 3 {len(catalog) + len(tree) + padding} ".encode()
+    deflate = zlib.compressobj(9)
+    packed = deflate.compress(offsets + catalog + tree)
+    for done in range(0, padding, 1 << 20):
+        packed += deflate.compress(b" " * min(1 << 20, padding - done))
+    packed += deflate.compress(page) + deflate.flush()
+    out = bytearray(b"%PDF-1.5\n")
+    stream_at = len(out)
+    out += b"4 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter /FlateDecode /Length %d >>\n" % (
+        len(offsets),
+        len(packed),
+    )
+    out += b"stream\n" + packed + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    entries = [b"\x00" + struct.pack(">IH", 0, 65535)]
+    entries += [b"\x02" + struct.pack(">IH", 4, index) for index in range(3)]
+    entries += [b"\x01" + struct.pack(">IH", at, 0) for at in (stream_at, xref_at)]
+    table = b"".join(entries)
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\n" % len(table)
+    out += b"stream\n" + table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)

@@ -4,14 +4,22 @@ as errors)."""
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
 import pytest
-from faxbot.documents.kinds import DocumentError
-from faxbot.documents.pages import count_pages
+from faxbot.documents.kinds import DocumentError, DocumentTooComplex
+from faxbot.documents.pages import MAX_PAGE_SIDE_PT, MAX_STRUCTURE_BYTES, count_pages
+from pypdf import PdfWriter
 
-from tests.documents.samples import empty_pdf_bytes, encrypted_pdf_bytes, pdf_bytes, random_bytes
+from tests.documents.samples import (
+    empty_pdf_bytes,
+    encrypted_pdf_bytes,
+    object_stream_pdf,
+    pdf_bytes,
+    random_bytes,
+)
 
 
 def pages_of(tmp_path: Path, data: bytes) -> int:
@@ -89,3 +97,46 @@ def test_a_damaged_pdf_is_a_document_error(tmp_path: Path, data: bytes) -> None:
 def test_a_missing_file_is_not_the_clients_fault(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         count_pages(tmp_path / "gone.pdf")
+
+
+def sized_pdf(width_pt: float, height_pt: float, pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width_pt, height_pt)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "size", [(612, 792), (595, 842), (792, 1224), (MAX_PAGE_SIDE_PT, MAX_PAGE_SIDE_PT)]
+)
+def test_pages_of_paper_sizes_are_accepted(size: tuple[float, float]) -> None:
+    assert count_pages(sized_pdf(*size), measure_up_to=10) == 1
+
+
+@pytest.mark.parametrize("size", [(14_400, 14_400), (612, 100_000), (3000, 792)])
+def test_an_absurd_page_size_is_refused(size: tuple[float, float]) -> None:
+    with pytest.raises(DocumentTooComplex, match=r"page 1 of the PDF is .* at most 1728 points"):
+        count_pages(sized_pdf(*size), measure_up_to=10)
+
+
+def test_pages_past_the_measured_limit_are_only_counted() -> None:
+    # the caller refuses a document over its page limit: its pages need no measuring
+    assert count_pages(sized_pdf(14_400, 14_400, pages=3), measure_up_to=2) == 3
+
+
+def test_a_pdf_built_of_object_streams_is_counted() -> None:
+    assert count_pages(object_stream_pdf(padding=1000), measure_up_to=10) == 1
+
+
+def test_a_structure_that_inflates_past_the_bound_is_refused_before_pdfium_reads_it(
+    tmp_path: Path,
+) -> None:
+    bomb = object_stream_pdf(padding=MAX_STRUCTURE_BYTES + 1)
+    assert len(bomb) < MAX_STRUCTURE_BYTES // 500  # tiny on the wire
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(bomb)
+    for source in (bomb, path):
+        with pytest.raises(DocumentTooComplex, match="structure inflates to more than"):
+            count_pages(source)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from faxbot.documents import prepare as prepare_module
 from faxbot.documents.kinds import DocumentError, DocumentKind, UnsupportedDocument, judge
-from faxbot.documents.prepare import PreparedDocument, TooManyPages, prepare
-from faxbot.documents.text import Page, grid
+from faxbot.documents.prepare import Examined, PreparedDocument, TooManyPages, examine, prepare
+from faxbot.documents.text import Typesetter, grid
 
 from tests.documents.samples import (
     GREEK,
@@ -92,17 +91,31 @@ def test_too_many_pages_in_a_pdf(source: object) -> None:
 def test_too_many_pages_of_text_are_refused_before_drawing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    drawn: list[int] = []
+    drawn: list[object] = []
 
-    def render(pages: list[Page], *, paper: str) -> bytes:
-        drawn.append(len(pages))
+    def draw(self: Typesetter, pages: object, *, paper: str) -> bytes:
+        drawn.append(pages)
         return b""
 
-    monkeypatch.setattr(prepare_module, "render", render)
-    text = b"x\n" * 10_000  # 20 kB of text, 167 pages
-    with pytest.raises(TooManyPages, match="the document has 167 pages; the limit is 50 "):
+    monkeypatch.setattr(Typesetter, "draw", draw)
+    text = b"x\n" * 10_000  # 20 kB of text, 167 pages: counted up to the 51st only
+    with pytest.raises(TooManyPages, match="the document has more than 50 pages; the limit is 50 "):
         prepare(text, max_pages=50)
     assert drawn == []
+
+
+def test_a_pdf_over_the_limit_is_told_its_page_count() -> None:
+    with pytest.raises(TooManyPages) as caught:
+        examine(pdf_bytes(3), max_pages=2)
+    assert (caught.value.pages, caught.value.max_pages) == (3, 2)
+
+
+def test_examine_counts_without_drawing(source: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Typesetter, "__init__", None)  # drawing anything would fail
+    _, rows = grid("letter")
+    upload = source(b"line\n" * (rows * 2 + 1))  # type: ignore[operator]
+    assert examine(upload, max_pages=3) == Examined(kind=DocumentKind.TEXT, pages=3)
+    assert examine(source(pdf_bytes(2)), max_pages=3) == Examined(DocumentKind.PDF, 2)  # type: ignore[operator]
 
 
 def test_exactly_the_limit_is_accepted(source: object) -> None:
@@ -133,10 +146,10 @@ def test_a_refused_upload_is_named_and_nothing_is_written(
 
 
 def test_a_failure_while_rendering_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    def render(pages: list[Page], *, paper: str) -> bytes:
+    def draw(self: Typesetter, pages: object, *, paper: str) -> bytes:
         raise OSError("out of memory for the font")
 
-    monkeypatch.setattr(prepare_module, "render", render)
+    monkeypatch.setattr(Typesetter, "draw", draw)
     with pytest.raises(OSError, match="out of memory for the font"):
         prepare(b"hello", max_pages=10)
 

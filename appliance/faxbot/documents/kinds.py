@@ -59,6 +59,11 @@ class UnsupportedDocument(DocumentError):
     """The upload is neither a PDF nor UTF-8 plain text."""
 
 
+class DocumentTooComplex(DocumentError):
+    """The upload would cost too much to lay out, render or send (a text line too long to lay
+    out, a PDF page too large to print), whatever its number of pages."""
+
+
 def judge(source: bytes | Path) -> DocumentKind:
     """What `source` (an upload's bytes, or its file) is, by content. Raises DocumentError for
     an empty upload and UnsupportedDocument for anything that is neither a PDF nor UTF-8 plain

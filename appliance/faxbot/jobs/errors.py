@@ -43,6 +43,21 @@ class DestinationRefused(JobError):
     its kind of number); `details.rule` names the rule."""
 
 
+class DocumentTooComplex(DocumentRejected):
+    """The document would cost too much to lay out or send: a text line too long, a PDF page
+    too large."""
+
+
+class RendererBusy(JobError):
+    """Every text renderer is busy and the queue waiting for one is full; retry later."""
+
+    retry_after_seconds = 1
+
+
+class RenderFailed(JobError):
+    """The text could not be drawn through no fault of its own (its renderer stopped)."""
+
+
 class UnsupportedDocument(JobError):
     """The document is neither a PDF nor text."""
 

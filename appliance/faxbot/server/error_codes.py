@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from faxbot.documents.pages import MAX_PAGE_SIDE_PT, MAX_STRUCTURE_BYTES
+from faxbot.documents.text import MAX_LINE_CHARS
+
 
 class ErrorCode(StrEnum):
     """What went wrong, for programs to branch on; docs/appliance.md lists each code with its
@@ -93,6 +96,14 @@ class ErrorCode(StrEnum):
         422,
         "The document cannot be read: a damaged or encrypted PDF, or an empty document.",
     )
+    DOCUMENT_TOO_COMPLEX = (
+        "document_too_complex",
+        422,
+        "The document would cost too much to lay out or send, whatever its page count: a text "
+        f"line longer than {MAX_LINE_CHARS:,} characters, a PDF page larger than "
+        f"{MAX_PAGE_SIDE_PT / 72:.0f} inches on a side, or a PDF whose object streams inflate "
+        f"past {MAX_STRUCTURE_BYTES // 2**20} MiB.",
+    )
     IDEMPOTENCY_KEY_REUSED = (
         "idempotency_key_reused",
         422,
@@ -126,6 +137,12 @@ class ErrorCode(StrEnum):
         "The disk holding the documents or the database is full: nothing of the request was "
         "kept; `/health/ready` is false until space is freed. Safe to retry later.",
     )
+    RENDER_FAILED = (
+        "render_failed",
+        500,
+        "The text document could not be drawn because its render worker stopped (it is "
+        "replaced); nothing was queued: send it again.",
+    )
     INTERNAL_ERROR = (
         "internal_error",
         500,
@@ -154,6 +171,12 @@ class ErrorCode(StrEnum):
         "The appliance has `appliance.limits.http.max_connections` connections open, each with "
         "a request in progress; retry after Retry-After seconds. Answered as the connection "
         "opens, before the request is read: a client may see the connection closed instead.",
+    )
+    RENDERER_BUSY = (
+        "renderer_busy",
+        503,
+        "Every text render worker is busy and the queue waiting for one is full "
+        "(`appliance.limits.render_queue`); nothing was queued: retry after Retry-After.",
     )
     NOT_READY = (
         "not_ready",

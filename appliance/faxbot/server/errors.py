@@ -16,12 +16,15 @@ from faxbot.audit import AuditUnavailable
 from faxbot.jobs.errors import (
     DatabaseLost,
     DestinationRefused,
+    DocumentTooComplex,
     IdempotencyConflict,
     InvalidCursor,
     InvalidNumber,
     InvalidRequest,
     JobNotFound,
     NotSending,
+    RendererBusy,
+    RenderFailed,
     StorageFull,
     TooManyPages,
     UnreadableDocument,
@@ -111,6 +114,9 @@ DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
     UnsupportedDocument: ErrorCode.UNSUPPORTED_DOCUMENT,
     TooManyPages: ErrorCode.TOO_MANY_PAGES,
     UnreadableDocument: ErrorCode.UNREADABLE_DOCUMENT,
+    DocumentTooComplex: ErrorCode.DOCUMENT_TOO_COMPLEX,
+    RendererBusy: ErrorCode.RENDERER_BUSY,
+    RenderFailed: ErrorCode.RENDER_FAILED,
     IdempotencyConflict: ErrorCode.IDEMPOTENCY_KEY_REUSED,
     JobNotFound: ErrorCode.JOB_NOT_FOUND,
     DestinationRefused: ErrorCode.DESTINATION_REFUSED,
@@ -124,7 +130,11 @@ DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
 def handle_domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     code = next(DOMAIN_CODES[t] for t in type(exc).__mro__ if t in DOMAIN_CODES)
     details: dict[str, Any] = getattr(exc, "details", None) or {}
-    return Response(error_body(request, code, str(exc), details), status_code=code.status)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(
+        error_body(request, code, str(exc), details), status_code=code.status, headers=headers
+    )
 
 
 def handle_audit_unavailable(

@@ -1,6 +1,6 @@
 """The running appliance: what the lifespan starts and stops, in order (data folders, the
-database and its writer, the plugins, the dispatcher), and the services it then offers to
-the routes (`jobs`). Holds the artifact read-only."""
+database and its writer, the plugins, the dispatcher and the text render workers), and the
+services it then offers to the routes (`jobs`). Holds the artifact read-only."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from faxbot.artifact import Artifact
 from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDetail
 from faxbot.destinations import DestinationPolicy
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.documents.renderers import TextRenderers, pool_size
 from faxbot.jobs.documents import OrphanSweep
 from faxbot.jobs.errors import NotSending
 from faxbot.jobs.service import JobService, Uploads
@@ -88,6 +89,11 @@ class Appliance:
             send_timeout_seconds=float(settings.limits.send_timeout_seconds),
         )
         self.host = PluginHost(artifact, installed, env, self.data_dir, logger)
+        self.renderers = TextRenderers(
+            pool_size(settings.limits.render_workers),
+            settings.limits.render_queue,
+            logger.getChild("renderers"),
+        )
         self.providers = Providers()
         self.database: Database | None = None
         self.writer: Writer | None = None
@@ -257,6 +263,7 @@ class Appliance:
                 store, providers.storage, providers.lists_documents, self.log.getChild("orphans")
             )
             self._sweep_task = asyncio.create_task(sweep.run())
+        await self.renderers.start()
         self._jobs = JobService(
             store,
             providers.storage,
@@ -268,6 +275,7 @@ class Appliance:
                 self.artifact.appliance.destinations.countries,
                 self.artifact.appliance.destinations.number_types,
             ),
+            renderers=self.renderers,
             logger=self.log,
             audit=self.audit,
         )
@@ -287,6 +295,7 @@ class Appliance:
             await asyncio.gather(self._dispatch_task, return_exceptions=True)
             self._dispatch_task = None
         self._jobs = None
+        await self.renderers.stop()
         await self.host.stop()
         if self.audit is not None:
             try:
