@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from faxbot.destinations import EVERY_COUNTRY, NUMBER_TYPES, DestinationPolicy
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
+from faxbot.documents.renderers import TextRenderers
 from faxbot.jobs.documents import OrphanSweep, job_of
 from faxbot.jobs.errors import StorageFull
 from faxbot.jobs.service import JobService, Upload, Uploads
@@ -125,6 +127,8 @@ async def scenario(folder: Path, faults_in_order: list[str]) -> None:
         uploads=Uploads(folder / "incoming", 10 * 1024 * 1024),
         max_pages=10,
         logger=LOG,
+        destinations=DestinationPolicy.of([EVERY_COUNTRY], NUMBER_TYPES),
+        renderers=TextRenderers(1, 0, LOG),  # PDFs only here: no worker is started
     )
     upload = Upload(content=PDF, size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest())
     try:
