@@ -121,8 +121,10 @@ def international_networks() -> list[str]:
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)
 def classify(e164: str) -> tuple[str, str, str]:
-    """The region, calling code and number type of a valid E.164 number."""
+    """The region, calling code and number type of a valid E.164 number. Cached as
+    faxbot.jobs.numbers caches validation: every POST /fax asks, mostly for the same numbers."""
     import phonenumbers
 
     number = phonenumbers.parse(e164, None)

@@ -38,12 +38,8 @@ def contract_appliance(root: Path) -> Appliance:
 
 @pytest.fixture(scope="module")
 def contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
-    running = contract_appliance(tmp_path_factory.mktemp("contract"))
-    running.start()
-    try:
+    with contract_appliance(tmp_path_factory.mktemp("contract")).running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

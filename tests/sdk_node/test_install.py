@@ -78,12 +78,8 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) 
 
 @pytest.fixture(scope="module")
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
-    running = build(tmp_path_factory.mktemp("appliance"))
-    running.start()
-    try:
+    with build(tmp_path_factory.mktemp("appliance")).running() as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,15 @@ class Appliance:
             time.sleep(0.05)
         raise AssertionError(f"not ready in {timeout} s: {self.log.read_text()[-3000:]}")
 
+    @contextmanager
+    def running(self) -> Iterator[Appliance]:
+        """Started (with `start`'s defaults) for the block, stopped after it."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
     def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
@@ -152,9 +162,8 @@ def serve_that_fails(
 @pytest.fixture
 def appliance(tmp_path: Path) -> Iterator[Appliance]:
     running = build(tmp_path)
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def ledger(data_dir: Path) -> list[dict[str, object]]:

@@ -28,9 +28,8 @@ JAMAICA = "+18765550100"  # mobile, JM: +1 like the US
 @pytest.fixture
 def appliance(tmp_path: Path) -> Iterator[Appliance]:
     running = build(tmp_path, delay=0)
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def refused(client: httpx.Client, to: str) -> dict[str, Any]:
@@ -77,9 +76,8 @@ def narrow(tmp_path: Path) -> Iterator[Appliance]:
         "    number_types: [fixed_line_or_mobile, mobile, premium_rate]\n"
     )
     running = build(tmp_path, delay=0, extra=extra)
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def test_a_configured_policy_allows_only_what_it_lists(narrow: Appliance) -> None:

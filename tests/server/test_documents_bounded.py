@@ -32,9 +32,8 @@ def appliance(tmp_path: Path) -> Iterator[Appliance]:
             "    render_workers: 1\n    render_queue: 0\n"
         ),
     )
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def post_text(client: httpx.Client, text: bytes) -> httpx.Response:

@@ -32,9 +32,8 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
         tmp_path_factory.mktemp("errors"),
         extra=f"appliance:\n  limits:\n    max_pages: {MAX_PAGES}\n",
     )
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def send(

@@ -50,9 +50,8 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
             max_requests_per_connection=3,
         ),
     )
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +67,8 @@ def slow_bodies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]
             idle_timeout_seconds=60,
         ),
     )
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +84,8 @@ def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
             body_min_bytes_per_second=1,
         ),
     )
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def connect(appliance: Appliance) -> socket.socket:

@@ -30,9 +30,8 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     """Shared: each test uses keys of its own."""
     running = build(tmp_path_factory.mktemp("keys"), delay=0)
     add_keys(running, KEYS)
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def retry_after(response: httpx.Response) -> int:
@@ -76,9 +75,8 @@ def guarded(tmp_path: Path) -> Iterator[Appliance]:
         "    unauthenticated_rate_limit: {requests_per_minute: 1, burst: 3}\n"
     )
     running = build(tmp_path, delay=0, extra=extra)
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def test_requests_without_a_valid_key_are_limited_per_address(guarded: Appliance) -> None:

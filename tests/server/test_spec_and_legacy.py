@@ -21,9 +21,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     running = build(tmp_path_factory.mktemp("spec"))
-    running.start()
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def test_the_spec_is_the_committed_file_for_any_key(appliance: Appliance) -> None:
