@@ -97,6 +97,17 @@ class SettingProblem:
     message: str
 
 
+@runtime_checkable
+class DocumentLinks(Protocol):
+    """A core service: a short-lived, single-use URL through which a provider fetches a stored
+    document (Phaxio's `content_url`), served by the appliance without an API key."""
+
+    async def link(self, document: StoredDocument, ttl_seconds: float) -> str:
+        """An absolute URL under `appliance.public_url` that serves `document` once, within
+        `ttl_seconds`; the token in it is random and stored only as a digest."""
+        ...
+
+
 @dataclass(frozen=True)
 class Deps:
     """Core services a plugin may use. Plugins never read the process environment."""
@@ -104,6 +115,8 @@ class Deps:
     data_dir: Path  # the appliance's data directory; a plugin keeps its files under it
     logger: logging.Logger
     webhook_url: str | None = None  # where the provider calls this plugin back (public_url)
+    profile: str = "dev"  # `hipaa`: keep no copy at the provider longer than needed
+    document_links: DocumentLinks | None = None  # None without appliance.public_url
 
 
 class Plugin:
@@ -203,10 +216,17 @@ class ReceivedFax:
 
 @dataclass(frozen=True)
 class StatusReport:
-    """A provider's word on a fax we sent, pushed to us (a webhook) instead of polled."""
+    """A provider's word on a fax we sent, pushed to us (a webhook) instead of polled.
+
+    `event_id` names this event at the provider: a second delivery of the same event has the
+    same id, and the core ignores it. `job_id` is the job id the transport sent along (a tag,
+    a label) when the provider echoes it: a report that arrives before the hand-over is
+    committed is matched by it."""
 
     provider_sid: str
     update: StatusUpdate
+    event_id: str
+    job_id: str | None = None
 
 
 TransportEvent = ReceivedFax | StatusReport
@@ -266,6 +286,18 @@ class FindsSent(Protocol):
 
     async def find_sent(self, job_id: str) -> SendReceipt | None:
         """The earlier hand-over of `job_id` if the provider has it, else None."""
+        ...
+
+
+@runtime_checkable
+class DeletesCopies(Protocol):
+    """Optional for a transport. The core calls it once a sent fax has ended and once a
+    received fax is stored durably, never before: the provider's stored copy of the document
+    may go. The plugin deletes it when its settings ask (always under the `hipaa` profile);
+    a failure is reported by raising TransportError and is logged, not retried."""
+
+    async def delete_copy(self, provider_sid: str) -> None:
+        """Remove the provider's stored document of `provider_sid`, if the settings ask."""
         ...
 
 
@@ -358,6 +390,7 @@ CAPABILITIES: Mapping[str, tuple[type, str]] = {
 OPTIONAL_METHODS: Mapping[str, type] = {
     "find_sent": FindsSent,
     "list_documents": ListsDocuments,
+    "delete_copy": DeletesCopies,
 }
 # The protocol a plugin must implement in full to fill a slot (inbound: at least one of two).
 SLOT_PROTOCOLS: Mapping[Slot, tuple[type, ...]] = {
@@ -375,7 +408,9 @@ __all__ = [
     "SLOT_PROTOCOLS",
     "START_FAIL_SECONDS",
     "START_WARN_SECONDS",
+    "DeletesCopies",
     "Deps",
+    "DocumentLinks",
     "DocumentNotFound",
     "FaxStatus",
     "FindsSent",
