@@ -201,6 +201,16 @@ class TransportError(Exception):
         self.retryable = retryable
 
 
+class OutcomeUnknown(TransportError):
+    """The provider may have taken the fax: the request went out and no answer came back (a
+    timeout, a dropped connection after sending). Never retried as such: the core looks the
+    hand-over up with `find_sent` later, and sends again only if the provider does not have
+    it (without `find_sent`, the job ends FAILED)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 @dataclass(frozen=True)
 class ReceivedFax:
     """A fax the provider received for us. `document` is the PDF when the provider sent it
@@ -421,6 +431,7 @@ __all__ = [
     "Manifest",
     "OutboundFax",
     "OutboundTransport",
+    "OutcomeUnknown",
     "Plugin",
     "ReceivedFax",
     "SendReceipt",
