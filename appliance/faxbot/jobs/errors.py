@@ -78,6 +78,13 @@ class StorageFull(JobError):
     """The disk (or quota) holding the documents or the database is full: nothing was kept."""
 
 
+class DatabaseUnavailable(JobError):
+    """The database refused a write for a reason of its own (locked, read-only, I/O error, the
+    server gone), not because of the request: nothing was kept; retry shortly."""
+
+    retry_after_seconds = 5
+
+
 class DatabaseLost(JobError):
     """The database file was deleted or replaced while the appliance ran: writes are refused
     until it is restarted on the right database."""

@@ -29,6 +29,7 @@ from faxbot.documents.renderers import TextRenderers
 from faxbot.jobs.documents import document_key
 from faxbot.jobs.errors import (
     DatabaseLost,
+    DatabaseUnavailable,
     DestinationRefused,
     DocumentTooComplex,
     IdempotencyConflict,
@@ -46,7 +47,7 @@ from faxbot.jobs.errors import (
 )
 from faxbot.jobs.numbers import valid_number
 from faxbot.plugins.contract import Storage
-from faxbot.store.database import DatabaseReplaced, is_full
+from faxbot.store.database import DatabaseReplaced, is_full, is_unavailable
 from faxbot.store.jobs import UNFILTERED, BadCursor, Job, JobFilter, JobStore
 
 TERMINAL_CACHE = 10_000  # finished jobs kept in memory: they never change again
@@ -121,7 +122,7 @@ class JobService:
         send could not be recorded is never queued; a failure after that is recorded too."""
         try:
             return await self._send(to, upload, key_id, idempotency_key)
-        except (StorageFull, DatabaseLost):
+        except (StorageFull, DatabaseLost, DatabaseUnavailable):
             raise  # recorded as an error where it happened
         except JobError as exc:
             failed_here = isinstance(exc, (NotSending, RendererBusy, RenderFailed))
@@ -186,6 +187,11 @@ class JobService:
                     ) from exc
                 if isinstance(exc, DatabaseReplaced):
                     raise DatabaseLost(f"{exc}: the fax was not queued") from exc
+                if is_unavailable(exc):
+                    raise DatabaseUnavailable(
+                        f"the database could not take the write ({type(exc).__name__}): "
+                        "the fax was not queued; try again shortly"
+                    ) from exc
             raise
         if not created:  # a concurrent request with the same key won the race
             await self._storage.delete(key)

@@ -165,6 +165,13 @@ class ErrorCode(StrEnum):
         "refused (and `/health/ready` is false) until it is restored and the appliance "
         "restarted.",
     )
+    DATABASE_UNAVAILABLE = (
+        "database_unavailable",
+        503,
+        "The database could not take the write (locked by another program, read-only, an I/O "
+        "error, the server gone): nothing was queued, and `/health/ready` is false until a "
+        "write succeeds again; retry after Retry-After seconds.",
+    )
     TOO_MANY_CONNECTIONS = (
         "too_many_connections",
         503,

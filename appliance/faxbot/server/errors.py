@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from faxbot.audit import AuditUnavailable
 from faxbot.jobs.errors import (
     DatabaseLost,
+    DatabaseUnavailable,
     DestinationRefused,
     DocumentTooComplex,
     IdempotencyConflict,
@@ -123,6 +124,7 @@ DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
     NotSending: ErrorCode.TRANSPORT_UNAVAILABLE,
     StorageFull: ErrorCode.STORAGE_FULL,
     DatabaseLost: ErrorCode.DATABASE_LOST,
+    DatabaseUnavailable: ErrorCode.DATABASE_UNAVAILABLE,
     UnknownPlugin: ErrorCode.PLUGIN_NOT_FOUND,
 }
 

@@ -430,7 +430,12 @@ class Appliance:
         }
         try:
             await asyncio.to_thread(self._ping_database)
-            checks["database"] = {"ok": True}
+            refused = self.writer.failing() if self.writer is not None else None
+            checks["database"] = (
+                {"ok": True}
+                if refused is None
+                else {"ok": False, "error": refused, "reason": "the database refuses writes"}
+            )
         except DatabaseReplaced as exc:
             checks["database"] = {"ok": False, "error": "DatabaseReplaced", "reason": str(exc)}
         except Exception as exc:

@@ -67,6 +67,20 @@ def is_full(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) == POSTGRES_DISK_FULL
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot take a write now (locked by another program,
+    read-only, an I/O error, the server gone) rather than that the write itself was wrong."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # without the postgres extra, every database is SQLite
+        return False
+    return isinstance(exc, psycopg.OperationalError)
+
+
 def masked_url(url: str) -> str:
     """`url` with its password (in the user part or a `password=` parameter) replaced by
     `***`. Never raises, whatever the URL's shape: it is for messages about bad URLs too."""

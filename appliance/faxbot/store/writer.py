@@ -19,20 +19,31 @@ work for the statements here, and four run per job.
 
 Operations are written not to fail on expected conflicts (INSERT ... ON CONFLICT DO NOTHING,
 compare-and-set UPDATEs); an unexpected error fails the whole batch, and every caller in it
-gets that error. A write is durable when its awaitable returns."""
+gets that error. A write is durable when its awaitable returns.
+
+When the database refuses writes for a reason of its own (another program holds SQLite's write
+lock, the file is read-only, an I/O error, the PostgreSQL server is gone), `failing()` says so
+for FAILING_SECONDS after the last such failure unless a batch has committed since: readiness
+reports it, and a quiet appliance is not kept out of rotation for good by one old failure (the
+next write tells again). SQLite's busy handler sleeps on the thread that runs the statement,
+the event loop here, so the writer waits at most BUSY_TIMEOUT_MS for a lock another program
+holds (this process has no other writer), not the readers' 5 s."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from faxbot.store.database import Connection, Cursor, Database
+from faxbot.store.database import Connection, Cursor, Database, is_unavailable
 
 T = TypeVar("T")
 MAX_BATCH = 512
+FAILING_SECONDS = 30.0
+BUSY_TIMEOUT_MS = 200
 Operation = Callable[[Cursor], Any]
 Batch = list[tuple[Operation, "asyncio.Future[Any]"]]
 
@@ -51,12 +62,23 @@ class Writer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
+        self._failure: tuple[float, str] | None = None  # (monotonic time, error type)
 
     def open(self) -> None:
         """Connect (blocking: call it from a worker thread)."""
         self._connection = self._database.connect(autocommit=False)
         self._cursor = self._connection.cursor()
+        if self._inline:
+            self._cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._opened = True
+
+    def failing(self) -> str | None:
+        """The error type of the database's last refusal of a write, if it was less than
+        FAILING_SECONDS ago and no batch has committed since; else None."""
+        if self._failure is None:
+            return None
+        at, error = self._failure
+        return error if time.monotonic() - at < FAILING_SECONDS else None
 
     async def write(self, operation: Callable[[Cursor], T]) -> T:
         """Run `operation` in the writer's transaction; returns once it is committed.
@@ -132,6 +154,10 @@ class Writer:
         self, batch: Batch, values: list[Any] | None, error: BaseException | None
     ) -> None:
         """On the loop: answer the batch's writers, then start the next batch right away."""
+        if error is None:
+            self._failure = None
+        elif is_unavailable(error):
+            self._failure = (time.monotonic(), type(error).__name__)
         _settle(batch, values, error)
         self._next_batch()
 

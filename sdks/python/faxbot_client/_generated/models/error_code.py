@@ -6,6 +6,7 @@ from typing import Literal
 ErrorCode = Literal[
     "audit_unavailable",
     "database_lost",
+    "database_unavailable",
     "destination_refused",
     "document_too_complex",
     "document_too_large",
@@ -37,6 +38,7 @@ ErrorCode = Literal[
 ERROR_CODE_VALUES: set[ErrorCode] = {
     "audit_unavailable",
     "database_lost",
+    "database_unavailable",
     "destination_refused",
     "document_too_complex",
     "document_too_large",
