@@ -104,3 +104,32 @@ def test_everything_under_data_dir_is_private_under_umask_022(
         if mode != (0o700 if (appliance.data_dir / name).is_dir() else 0o600)
     }
     assert not wrong, wrong
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_an_appliance_in_a_host_process_gives_the_umask_back(tmp_path: Path) -> None:
+    """The appliance sets a private umask while it runs; a process that hosts it (a test
+    runner, an embedding program) has its own back once it stops."""
+    from faxbot.artifact import artifact_bytes, write_atomic
+    from faxbot.config.compiler import compile_config
+    from faxbot.plugins.discovery import PluginSource
+    from faxbot.server.app import create_app
+    from litestar.testing import TestClient
+
+    from tests.conftest import REPO
+
+    result = compile_config(REPO / "config.d", PluginSource())
+    assert result.artifact is not None
+    artifact = tmp_path / "faxbot.resolved.json"
+    write_atomic(artifact, artifact_bytes(result.artifact))
+    app = create_app(artifact, env={}, source=PluginSource(), workdir=tmp_path, log_level="error")
+    with TestClient(app) as client:
+        assert client.get("/health/ready").status_code == 200
+        assert current_umask() == 0o077
+    assert current_umask() == 0o022
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

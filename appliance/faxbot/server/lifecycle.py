@@ -100,6 +100,7 @@ class Appliance:
         self._jobs: JobService | None = None
         self.audit: AuditLog | None = None
         self._lock_fd: int | None = None
+        self._umask: int | None = None  # the process's own, while the appliance runs
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
         self.ready = False
@@ -200,7 +201,7 @@ class Appliance:
         # Patient documents, the database and its WAL, spill files, the audit log: everything
         # the appliance creates is its own, whatever umask it was started with (SQLite and
         # the plugins create files with 0644 less the umask; a mode per call would miss some).
-        os.umask(PRIVATE_UMASK)
+        self._umask = os.umask(PRIVATE_UMASK)  # given back at stop (in-process hosts)
         await asyncio.to_thread(self._lock_data_dir)
         await asyncio.to_thread(self._prepare_dirs)
         configured_url = self._resolved("database_url")
@@ -312,6 +313,9 @@ class Appliance:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the data_dir for the next appliance
             self._lock_fd = None
+        if self._umask is not None:
+            os.umask(self._umask)
+            self._umask = None
 
     async def _open_audit(self) -> AuditLog | None:
         settings = self.artifact.appliance
