@@ -151,6 +151,7 @@ class Callback:
     url: str
     event: str
     status: int | None  # what the receiver answered (None: no answer)
+    answer: bytes = b""
 
 
 class FakeSinch:
@@ -332,10 +333,11 @@ class FakeSinch:
                 timeout=60,  # Sinch waits 60 s for the 200
             )
             status: int | None = answer.status_code
+            content = answer.content
         except httpx.HTTPError:
-            status = None
+            status, content = None, b""
         with self._lock:
-            self.callbacks.append(Callback(bare, event, status))
+            self.callbacks.append(Callback(bare, event, status, content))
         return status
 
     # -- the HTTP side ---------------------------------------------------------------------
