@@ -273,7 +273,7 @@ def test_a_timeout_after_sending_is_outcome_unknown_and_find_sent_finds_the_one_
     fake: FakeSinch, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
-        plugin = await started(fake, tmp_path, request_timeout_seconds=0.5)
+        plugin = await started(fake, tmp_path, timeout_seconds=0.5)
         await plugin.send(outbound("job-other"))
         fake.hang_next(1)
         with pytest.raises(OutcomeUnknown):

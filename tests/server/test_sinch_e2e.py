@@ -180,7 +180,7 @@ def test_a_timeout_after_acceptance_is_resolved_by_find_sent_with_one_fax(
     fake: FakeSinch, tmp_path: Path
 ) -> None:
     fake.hang_next(1)
-    appliance = sinch_appliance(tmp_path, fake, outbound_extra="      request_timeout_seconds: 1\n")
+    appliance = sinch_appliance(tmp_path, fake, outbound_extra="      timeout_seconds: 1\n")
     with appliance.running():
         job_id = send(appliance)
         job = appliance.wait_for(job_id, timeout=90)

@@ -71,6 +71,6 @@ def read_settings(settings: Mapping[str, Any], profile: str) -> SinchSettings:
         webhook_passwords=passwords,
         delete_after_completion=bool(settings["delete_after_completion"]) or profile == HIPAA,
         connect_timeout=float(settings["connect_timeout_seconds"]),
-        request_timeout=float(settings["request_timeout_seconds"]),
+        request_timeout=float(settings["timeout_seconds"]),
         find_sent_max_pages=int(settings["find_sent_max_pages"]),
     )
