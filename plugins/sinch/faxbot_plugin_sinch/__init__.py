@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -133,14 +134,16 @@ class SinchTransport(
         filter in its API reference, so recent pages are read and matched here; past
         `find_sent_max_pages` the answer is "cannot tell yet", never "not sent"."""
         settings, api = self._ready()
-        async for page, last in self._pages(
-            api, settings, {"direction": "OUTBOUND"}, settings.find_sent_max_pages
-        ):
-            for fax in page:
-                if job_label(fax) == job_id and fax.get("id"):
-                    return SendReceipt(provider_sid=str(fax["id"]))
-            if last:
-                return None
+        query = {"direction": "OUTBOUND"}
+        async with aclosing(
+            self._pages(api, settings, query, settings.find_sent_max_pages)
+        ) as pages:
+            async for page, last in pages:
+                for fax in page:
+                    if job_label(fax) == job_id and fax.get("id"):
+                        return SendReceipt(provider_sid=str(fax["id"]))
+                if last:
+                    return None
         raise TransportError(
             f"job {job_id} not among the {settings.find_sent_max_pages * PAGE_SIZE} most recent "
             "Sinch faxes read; cannot tell yet whether Sinch has it",
@@ -161,10 +164,11 @@ class SinchTransport(
         start = since if since is not None else time.time() - KEPT_DAYS * 86400
         query = {"direction": "INBOUND", "createTime>": _iso(start)}
         found: list[ReceivedFax] = []
-        async for page, last in self._pages(api, settings, query, INBOUND_MAX_PAGES):
-            found.extend(received_fax(fax) for fax in page if fax.get("id"))
-            if last:
-                break
+        async with aclosing(self._pages(api, settings, query, INBOUND_MAX_PAGES)) as pages:
+            async for page, last in pages:
+                found.extend(received_fax(fax) for fax in page if fax.get("id"))
+                if last:
+                    break
         return sorted(
             (f for f in found if since is None or f.received_at >= since),
             key=lambda f: f.received_at,
