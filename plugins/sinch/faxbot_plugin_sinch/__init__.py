@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -207,7 +207,7 @@ class SinchTransport(
 
     async def _pages(
         self, api: SinchApi, settings: SinchSettings, query: Mapping[str, str], max_pages: int
-    ) -> AsyncIterator[tuple[list[Mapping[str, Any]], bool]]:
+    ) -> AsyncGenerator[tuple[list[Mapping[str, Any]], bool], None]:
         """Pages of `GET /faxes` (1-based `page`, `totalPages` in the answer), each with whether
         it is the last one."""
         for number in range(1, max_pages + 1):
