@@ -20,7 +20,9 @@ it).
 
 Fault switches: `refuse_next(n, status)` (429/503 before accepting), `hang_next(n)` (accept the
 fax, never answer), `fail_numbers` (a FAILURE with a chosen errorType/errorCode/errorMessage),
-`latency`, `duplicate_callbacks`, `lose_callbacks`. `accepted` counts the faxes it took."""
+`latency`, `duplicate_callbacks`, `lose_callbacks`. `accepted` counts the faxes it took. With
+`tls_dir` it speaks https with a self-signed certificate (`ca_file`), and `deliver_via` maps a
+public callback URL to the loopback address behind it, as a TLS-terminating proxy would."""
 
 from __future__ import annotations
 
@@ -37,10 +39,13 @@ from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx
+
+from tests.fakes.tls import self_signed, server_context
 
 STATUSES = ("QUEUED", "IN_PROGRESS", "COMPLETED", "FAILURE")
 
@@ -161,6 +166,7 @@ class FakeSinch:
         key_id: str = "fake-key-id",
         key_secret: str | None = None,
         completes_after: float = 0.3,
+        tls_dir: Path | None = None,
     ) -> None:
         self.project_id = project_id
         self.key_id = key_id
@@ -184,8 +190,16 @@ class FakeSinch:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._timers: list[threading.Timer] = []
+        self.deliver_via: dict[str, str] = {}  # public URL -> where it really is (a proxy)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        self._scheme = "http"
+        self.ca_file: Path | None = None  # with tls_dir: the certificate to trust (PEM)
+        if tls_dir is not None:
+            self.ca_file, key_file = self_signed(tls_dir, "sinch-fake")
+            context = server_context(self.ca_file, key_file)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- the switches ----------------------------------------------------------------------
@@ -193,7 +207,7 @@ class FakeSinch:
     @property
     def url(self) -> str:
         """The Fax API's base URL (what `api_base_url` takes)."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def token_url(self) -> str:
@@ -311,6 +325,10 @@ class FakeSinch:
         bare = urlunsplit(
             parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
         )
+        target = bare
+        for public, real in self.deliver_via.items():  # a TLS-terminating proxy in front
+            if bare.startswith(public):
+                target = real + bare[len(public) :]
         fax_json = fax.as_json(self.project_id, time.time())
         event_time = iso(time.time())
         if content_type == "application/json":
@@ -326,7 +344,7 @@ class FakeSinch:
             )
         try:
             answer = httpx.post(
-                bare,
+                target,
                 content=body,
                 headers={"Content-Type": type_header},
                 auth=auth,

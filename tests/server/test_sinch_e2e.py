@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -30,10 +31,18 @@ SCOPES = ["fax:send", "fax:read", "inbound:list", "inbound:read", "inbound:read_
 
 
 def sinch_appliance(
-    root: Path, fake: FakeSinch, *, outbound_extra: str = "", public: bool = True
+    root: Path,
+    fake: FakeSinch,
+    *,
+    outbound_extra: str = "",
+    settings_extra: str = "      delete_after_completion: true\n",
+    top: str = "",
+    appliance_extra: str = "",
+    public_url: str | None = None,
 ) -> Appliance:
     """config.d: the repository's appliance and storage fragments, the Sinch plugin in both
-    transport slots (secrets in files), a key; compiled into root/build."""
+    transport slots (secrets in files), a key; compiled into root/build. Sinch calls back
+    `public_url` (default: the appliance's loopback address)."""
     config = root / "config.d"
     config.mkdir(parents=True)
     for name in ("00-appliance.yaml", "20-storage.yaml"):
@@ -57,11 +66,11 @@ def sinch_appliance(
         f"      webhook_username: {USER}\n"
         f"      webhook_password: ${{file:{secrets / 'password'}}}\n"
         f"      webhook_password_previous: ${{file:{secrets / 'previous'}}}\n"
-        "      delete_after_completion: true\n"
+        f"{settings_extra}"
     )
-    public_url = f"  public_url: http://127.0.0.1:{port}\n" if public else ""
+    public = public_url or f"http://127.0.0.1:{port}"
     (config / "10-sinch.yaml").write_text(
-        f"appliance:\n{public_url}"
+        f"{top}appliance:\n  public_url: {public}\n{appliance_extra}"
         "providers:\n"
         f"  outbound:\n    plugin: sinch\n    version: 1.0.0\n    settings:\n{settings}"
         f"{outbound_extra}"
@@ -281,3 +290,35 @@ def test_an_incoming_fax_with_wrong_credentials_is_refused_and_not_stored(
         with appliance.client() as client:
             assert client.get("/inbound").json()["items"] == []
     assert fake.deleted_files == []
+
+
+def test_the_hipaa_profile_deletes_sinchs_copies_over_https(tmp_path: Path) -> None:
+    public_url = "https://fax.example.test"
+    with FakeSinch(completes_after=0.3, tls_dir=tmp_path / "tls").running() as fake:
+        appliance = sinch_appliance(
+            tmp_path / "hipaa",
+            fake,
+            settings_extra=f"      ca_file: {fake.ca_file}\n",  # no delete_after_completion
+            top="profile: hipaa\n",
+            appliance_extra="  audit_log: true\n"
+            "  storage_encryption_key: ${env:FAXBOT_STORAGE_KEY}\n"
+            "  retention: {outbound_document_days: 30, inbound_document_days: 30}\n",
+            public_url=public_url,
+        )
+        # the TLS-terminating proxy: what Sinch posts to https://fax.example.test reaches the
+        # appliance's loopback address
+        fake.deliver_via = {public_url: appliance.url}
+        appliance.start(env={"FAXBOT_STORAGE_KEY": base64.b64encode(os.urandom(32)).decode()})
+        try:
+            job = appliance.wait_for(send(appliance))
+            assert job["status"] == "SUCCESS"
+            [fax] = fake.outbound()
+            assert fax.callback_url == f"https://{USER}:{PASSWORD}@fax.example.test/webhooks/sinch"
+            until(lambda: fax.id in fake.deleted_files)
+            received, status = fake.deliver_inbound(
+                f"https://{USER}:{PASSWORD}@fax.example.test/webhooks/sinch", one_page_pdf()
+            )
+            assert status == 200
+            until(lambda: received in fake.deleted_files)
+        finally:
+            appliance.stop()

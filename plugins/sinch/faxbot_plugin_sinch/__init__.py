@@ -10,6 +10,7 @@ webhook and `list_inbound`. Module map: settings.py (the settings), tokens.py (O
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
@@ -75,8 +76,15 @@ class SinchTransport(
         timeout = httpx.Timeout(
             self._settings.request_timeout, connect=self._settings.connect_timeout
         )
+        verify = (
+            ssl.create_default_context(cafile=self._settings.ca_file)
+            if self._settings.ca_file
+            else True
+        )
         # No redirects: a bearer token or a document must not follow a Location elsewhere.
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
+        self._client = httpx.AsyncClient(
+            timeout=timeout, verify=verify, follow_redirects=False, trust_env=False
+        )
         tokens = AccessTokens(
             self._client, self._settings.token_url, self._settings.key_id, self._settings.key_secret
         )

@@ -27,6 +27,7 @@ class SinchSettings:
     key_secret: str = field(repr=False)
     api_base_url: str
     token_url: str
+    ca_file: str | None
     sender: str | None
     header_text: str | None
     callback_content_type: str
@@ -64,6 +65,7 @@ def read_settings(settings: Mapping[str, Any], profile: str) -> SinchSettings:
         key_secret=str(settings["key_secret"]),
         api_base_url=str(base).rstrip("/"),
         token_url=str(settings["token_url"]),
+        ca_file=settings.get("ca_file"),
         sender=settings.get("from"),
         header_text=settings.get("header_text"),
         callback_content_type=str(settings["callback_content_type"]),
