@@ -75,8 +75,7 @@ def test_received_faxes_through_the_sdk(tmp_path: Path) -> None:
     appliance = receiving(tmp_path / "appliance")
     with appliance.running():
         events = [
-            received(f"rx-{n}", PDF + f"%{n}\n".encode(), at=1_790_000_000.0 + n)
-            for n in range(3)
+            received(f"rx-{n}", PDF + f"%{n}\n".encode(), at=1_790_000_000.0 + n) for n in range(3)
         ]
         assert post(appliance, events).status_code == 200
         with Faxbot(appliance.url, appliance.tokens["desk"]) as desk:
