@@ -148,6 +148,9 @@ def test_a_fax_ends_success_by_its_webhook_and_sinchs_copy_is_deleted(
         assert json.loads(callback.answer)["events"] == {"applied": 1}  # the webhook ended it
         until(lambda: fake.deleted_files == [fax.id])
     assert fake.accepted == 1
+    log = appliance.log.read_text()
+    for secret in (PASSWORD, PREVIOUS, fake.key_secret):
+        assert secret not in log
 
 
 def test_a_fax_ends_success_by_polling_when_the_callback_is_lost(
@@ -242,6 +245,9 @@ def test_wrong_credentials_change_nothing_and_a_rotation_accepts_both_passwords(
         assert appliance.wait_for(job_id, timeout=10)["status"] == "SUCCESS"
         again = post_webhook(appliance, completed(fax.id, job_id), USER, PASSWORD)
         assert (again.status_code, again.json()["events"]) == (200, {"duplicate": 1})
+    log = appliance.log.read_text()
+    for secret in (PASSWORD, PREVIOUS, fake.key_secret):
+        assert secret not in log
 
 
 def test_a_replayed_callback_is_acknowledged_and_ignored(fake: FakeSinch, tmp_path: Path) -> None:
