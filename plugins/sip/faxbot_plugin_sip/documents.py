@@ -4,7 +4,10 @@ which wraps the G4 pages as they are, without decoding them).
 
 Ghostscript runs as a subprocess with `-dSAFER` always (a document is untrusted input: under
 SAFER, PostScript in it cannot open, write or delete files), a wall-clock timeout, and a page
-cap (`-dLastPage`), so a hostile or huge document costs bounded time and disk."""
+cap (`-dLastPage`), so a hostile or huge document costs bounded time and disk. SAFER still
+lets a document read and write Ghostscript's temporary folder (TMPDIR, else /tmp: measured
+with Ghostscript 10.0), so each run gets a fresh private one, and an environment of its own
+(PATH and that folder: none of the appliance's secrets)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import asyncio
 import contextlib
 import io
 import os
+import shutil
 import signal
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -57,13 +62,24 @@ def ghostscript_command(source: Path, target: Path, options: TiffOptions) -> lis
 
 async def pdf_to_tiff(source: Path, target: Path, options: TiffOptions) -> None:
     """Convert; on any failure `target` does not exist afterwards."""
+    private = await asyncio.to_thread(tempfile.mkdtemp, prefix=".gs-", dir=target.parent)
+    try:
+        await _run(source, target, options, private)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, private, True)
+
+
+async def _run(source: Path, target: Path, options: TiffOptions, private: str) -> None:
     command = ghostscript_command(source, target, options)
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TMPDIR": private}
+    environment |= {"TEMP": private, "TMP": private, "LC_ALL": "C"}
     try:
         process = await asyncio.create_subprocess_exec(
             *command,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            env=environment,
             start_new_session=True,  # a timeout kills Ghostscript and anything it started
         )
     except OSError as exc:
