@@ -273,7 +273,7 @@ def _settings(
             result.not_mapped.append(
                 (
                     "SINCH_BASE_URL",
-                    f"choose the `region` setting that matches {base.partition('//')[2] or base} by hand",
+                    f"choose the `region` setting for {base.partition('//')[2] or base} by hand",
                 )
             )
         if slot == "inbound":
