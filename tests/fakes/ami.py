@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from PIL import Image
 
 GREETING = b"Asterisk Call Manager/5.0.3\r\n"
@@ -83,6 +84,8 @@ class AmiFake:
         self._server: asyncio.Server | None = None
         self._sessions: set[Session] = set()
         self._calls: dict[str, Call] = {}  # by JOBID, while up
+        self._received = 0
+        self.last_received = ""  # the file name of the last fax received
 
     # -- life ------------------------------------------------------------------------------
 
@@ -325,6 +328,31 @@ class AmiFake:
         if width != 1728:
             return "FAILURE", "0", "INVALID_PAGE_WIDTH"
         return "SUCCESS", str(pages), ""
+
+    # -- the inbound dialplan --------------------------------------------------------------
+
+    def receive_fax(
+        self, folder: Path, tiff: bytes, *, caller: str, did: str, url: str, token: str
+    ) -> httpx.Response:
+        """What extensions.conf's faxbot-inbound does: ReceiveFAX writes the TIFF as
+        <UNIQUEID>_<caller>_<DID>.tif into the spool's inbound/ folder; at hangup CURL()
+        posts its name, the status and the numbers (filtered to digits and +) with the
+        bearer token."""
+        self._received += 1
+        digits = set("0123456789")
+        numbers = "_".join("".join(c for c in n if c in digits) for n in (caller, did))
+        name = f"{int(time.time())}.{self._received}_{numbers}.tif"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(tiff)
+        self.last_received = name
+        keep = set("0123456789+")
+        form = {
+            "file": name,
+            "status": "SUCCESS",
+            "from": "".join(c for c in caller if c in keep),
+            "to": "".join(c for c in did if c in keep),
+        }
+        return httpx.post(url, data=form, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     def calls(self) -> Iterator[dict[str, str]]:
         return iter(list(self.originates))

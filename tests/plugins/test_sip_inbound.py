@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +107,35 @@ def test_forged_or_wrong_calls_are_refused(
 
 def test_a_failed_reception_is_no_fax(tmp_path: Path) -> None:
     assert ingest(tmp_path, {"file": "a.tif", "status": "FAILED"}) == []
+
+
+def test_settled_tiffs_are_listed_and_served_for_catch_up(tmp_path: Path) -> None:
+    inbound = tmp_path / "sip-spool" / "inbound"
+    inbound.mkdir(parents=True)
+    received_tiff(inbound, "1700000000.7_12025550143_12025550100.tif", pages=2)
+    old = time.time() - 600
+    os.utime(inbound / "1700000000.7_12025550143_12025550100.tif", (old, old))
+    received_tiff(inbound, "1700000001.8_12025550144_12025550100.tif", pages=1)  # being written
+
+    async def run() -> tuple[list[ReceivedFax], list[ReceivedFax], bytes]:
+        plugin = SipTransport()
+        settings = {**SipTransport.manifest.defaults, "inbound_token": TOKEN}
+        await plugin.start(settings, Deps(data_dir=tmp_path, logger=logging.getLogger("sip")))
+        try:
+            listed = list(await plugin.list_inbound(None))
+            later = list(await plugin.list_inbound(old + 1))
+            chunks = await plugin.get_inbound_pdf(listed[0].provider_sid)
+            return listed, later, b"".join([c async for c in chunks])
+        finally:
+            await plugin.stop()
+
+    listed, later, pdf = asyncio.run(run())
+    [fax] = listed
+    assert (fax.provider_sid, fax.sender, fax.recipient, fax.pages) == (
+        "sip-in-1700000000.7_12025550143_12025550100",
+        "+12025550143",
+        "+12025550100",
+        2,
+    )
+    assert later == []
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 2

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import subprocess
 import time
@@ -11,33 +13,41 @@ from pathlib import Path
 
 import pytest
 from faxbot.keys import new_key
+from faxbot_plugin_sip.documents import TiffOptions, pdf_to_tiff
+from pypdf import PdfReader
 
 from tests.conftest import REPO
 from tests.fakes.ami import AmiFake
+from tests.plugins.test_sip_documents import pdf_of
 from tests.server.conftest import FAXBOT, Appliance, free_port, one_page_pdf, serve_that_fails
 
 pytestmark = pytest.mark.slow
 
-SCOPES = ["fax:send", "fax:read"]
+SCOPES = ("fax:send", "fax:read")
 BUSY, NO_ANSWER, SILENT = "+12025550177", "+12025550178", "+12025550179"
 
 
 def sip_appliance(
-    root: Path, fake: AmiFake, settings: str = ""
+    root: Path,
+    fake: AmiFake,
+    settings: str = "",
+    *,
+    providers: str = "",
+    scopes: tuple[str, ...] = SCOPES,
 ) -> tuple[Appliance, dict[str, str]]:
     config = root / "config.d"
     config.mkdir(parents=True)
     for fragment in (REPO / "config.d").glob("*.yaml"):
-        if fragment.name != "10-outbound.yaml":  # the test transport's
+        if fragment.name not in ("10-outbound.yaml", "15-inbound.yaml"):  # the test transport's
             (config / fragment.name).write_text(fragment.read_text())
-    key = new_key("admin", SCOPES)
+    key = new_key("admin", list(scopes))
     (config / "90-test.yaml").write_text(
         f"api_keys:\n  - id: admin\n    sha256: {key.entry['sha256']}\n"
-        f"    scopes: [{', '.join(SCOPES)}]\n"
+        f"    scopes: [{', '.join(scopes)}]\n"
         "providers:\n  outbound:\n    plugin: sip\n    version: 1.0.0\n    settings:\n"
         f"      ami:\n        host: 127.0.0.1\n        port: {fake.port}\n"
         "        username: faxbot\n        secret: ${env:ASTERISK_AMI_SECRET}\n"
-        "      call_timeout_seconds: 2\n" + settings
+        "      call_timeout_seconds: 2\n" + settings + providers
     )
     compiled = subprocess.run(
         [FAXBOT, "config", "compile"], cwd=root, capture_output=True, text=True, check=False
@@ -181,3 +191,48 @@ def test_a_restarted_appliance_still_knows_its_calls(serve: Running, fake: AmiFa
     done = appliance.wait_for(job_id)
     assert (done["status"], done["pages"]) == ("SUCCESS", 1), done
     assert len(fake.originates) == 1
+
+
+INBOUND_TOKEN = "inbound-token-for-the-e2e-test-0123"
+RECEIVING = "  inbound:\n    plugin: sip\n    version: 1.0.0\n    settings:\n"
+RECEIVING += "      inbound_token: ${env:FAXBOT_SIP_INBOUND_TOKEN}\n"
+
+
+def fax_tiff(folder: Path, pages: int) -> bytes:
+    source, target = folder / "fax.pdf", folder / "fax.tif"
+    source.write_bytes(pdf_of(pages))
+    asyncio.run(pdf_to_tiff(source, target, TiffOptions()))
+    return target.read_bytes()
+
+
+def test_a_received_fax_is_stored_listed_and_downloadable(tmp_path: Path, fake: AmiFake) -> None:
+    scopes = (*SCOPES, "inbound:list", "inbound:read", "inbound:read_all")
+    appliance, env = sip_appliance(tmp_path / "a", fake, providers=RECEIVING, scopes=scopes)
+    appliance.start(env={**env, "FAXBOT_SIP_INBOUND_TOKEN": INBOUND_TOKEN})
+    try:
+        spool = appliance.data_dir / "sip-spool" / "inbound"
+        tiff = fax_tiff(tmp_path, pages=3)
+        url = f"{appliance.url}/webhooks/sip"
+        numbers = {"caller": "+12025550143", "did": "+12025550100", "url": url}
+        forged = fake.receive_fax(spool, tiff, token="x" * 40, **numbers)
+        assert forged.status_code == 401
+        forged_file = fake.last_received
+        answer = fake.receive_fax(spool, tiff, token=INBOUND_TOKEN, **numbers)
+        assert answer.status_code == 200, answer.text
+        with appliance.client() as client:
+            listed = client.get("/inbound")
+            assert listed.status_code == 200, listed.text
+            [fax] = listed.json()["items"]
+            assert (fax["from"], fax["to"], fax["pages"], fax["provider"]) == (
+                "+12025550143",
+                "+12025550100",
+                3,
+                "sip",
+            )
+            pdf = client.get(f"/inbound/{fax['id']}/pdf")
+            assert pdf.status_code == 200, pdf.text
+            assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 3
+        # the stored fax's TIFF is deleted (delete_copy); the forged call's file was not read
+        until(lambda: [p.name for p in spool.iterdir()] == [forged_file], "the TIFF deleted")
+    finally:
+        appliance.stop()

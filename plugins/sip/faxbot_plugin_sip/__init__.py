@@ -23,7 +23,7 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,10 +36,12 @@ from faxbot.plugins.contract import (
     FindsSent,
     Health,
     HealthCheck,
+    InboundTransport,
     Manifest,
     OutboundFax,
     OutboundTransport,
     Plugin,
+    ReceivedFax,
     SendReceipt,
     SettingProblem,
     StatusUpdate,
@@ -61,7 +63,13 @@ SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 
 
 class SipTransport(
-    Plugin, OutboundTransport, FindsSent, WebhookReceiver, DeletesCopies, HealthCheck
+    Plugin,
+    OutboundTransport,
+    FindsSent,
+    InboundTransport,
+    WebhookReceiver,
+    DeletesCopies,
+    HealthCheck,
 ):
     manifest: ClassVar[Manifest] = load_manifest(__name__)
 
@@ -337,6 +345,37 @@ class SipTransport(
         async with self._conversions:
             return await self._inbound.ingest(request)
 
+    async def list_inbound(self, since: float | None) -> Sequence[ReceivedFax]:
+        inbound = self._receiving()
+        settled = await asyncio.to_thread(inbound.settled, since, time.time())
+        found = []
+        for _, name in settled:
+            try:
+                async with self._conversions:
+                    found.append(await inbound.received(name, None, None))
+            except (FileNotFoundError, ConversionError):
+                continue  # gone meanwhile (stored and deleted), or not a fax: skipped
+        return found
+
+    async def get_inbound_pdf(self, provider_sid: str) -> AsyncIterator[bytes]:
+        inbound = self._receiving()
+        try:
+            name = await asyncio.to_thread(inbound.name_of, provider_sid)
+            async with self._conversions:
+                fax = await inbound.received(name, None, None)
+        except (FileNotFoundError, ConversionError) as exc:
+            raise TransportError(
+                f"sip: no received fax {provider_sid!r} in the spool ({exc})", retryable=False
+            ) from None
+        return _one(fax.document or b"")
+
+    def _receiving(self) -> InboundSpool:
+        if self._inbound is None:
+            raise TransportError(
+                "the sip plugin receives nothing without inbound_token", retryable=False
+            )
+        return self._inbound
+
     async def delete_copy(self, provider_sid: str) -> None:
         if self._inbound is not None:
             await asyncio.to_thread(self._inbound.delete, provider_sid)
@@ -367,6 +406,10 @@ class SipTransport(
     def _log_info(self, message: str, **fields: object) -> None:
         if self._deps is not None:
             self._deps.logger.info(message, extra={"event": "sip_call", **fields})
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def _file_name(job_id: str) -> str:

@@ -2,6 +2,11 @@
 `inbound/` folder, then posts to POST /webhooks/sip (Asterisk's CURL() function, no shell)
 a form with the file's name and the call's numbers, with `Authorization: Bearer <token>`.
 
+The file is named `<UNIQUEID>_<caller digits>_<DID digits>.tif`, so the spool alone says
+what each fax is: `list_inbound` lists the TIFFs Asterisk has stopped writing (untouched for
+`SETTLED_SECONDS`: ReceiveFAX writes every page as it arrives) and not yet deleted, which is
+how a fax whose webhook was lost (the appliance was down) is still found.
+
 Why a webhook rather than an AMI UserEvent: the plugin contract already carries webhooks to
 the core's inbound store (deduplicated, retried by the caller), so no new contract is needed,
 and the dialplan learns whether the fax was taken (a 200). The token is compared in constant
@@ -24,6 +29,7 @@ from faxbot_plugin_sip.documents import ConversionError, tiff_to_pdf
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.tiff?$")
 MAX_TIFF_BYTES = 64 * 1024 * 1024
 SID_PREFIX = "sip-in-"
+SETTLED_SECONDS = 120.0
 
 
 class InboundSpool:
@@ -41,25 +47,50 @@ class InboundSpool:
             raise WebhookRejected("sip: `file` must be the plain name of a TIFF in the spool")
         if fields.get("status", "SUCCESS").upper() != "SUCCESS":
             return []  # the dialplan reports a failed reception: there is no fax to keep
-        path = self.folder / name
         try:
-            tiff, mtime = await asyncio.to_thread(_read, path)
+            fax = await self.received(name, fields.get("from"), fields.get("to"))
         except FileNotFoundError:
             raise WebhookRejected(f"sip: no received fax named {name!r} in the spool") from None
-        try:
-            pdf, pages = await asyncio.to_thread(tiff_to_pdf, tiff)
         except ConversionError as exc:
             raise WebhookRejected(f"sip: {exc}") from None
-        return [
-            ReceivedFax(
-                provider_sid=SID_PREFIX + name.rsplit(".", 1)[0],
-                sender=e164(fields.get("from", "")),
-                recipient=e164(fields.get("to", "")),
-                pages=pages,
-                received_at=mtime,
-                document=pdf,
-            )
-        ]
+        return [fax]
+
+    async def received(self, name: str, sender: str | None, recipient: str | None) -> ReceivedFax:
+        """The received fax in file `name`, with its PDF. Numbers not given come from the
+        file's name."""
+        tiff, mtime = await asyncio.to_thread(_read, self.folder / name)
+        pdf, pages = await asyncio.to_thread(tiff_to_pdf, tiff)
+        stem = name.rsplit(".", 1)[0]
+        _, named_sender, named_recipient = [*stem.split("_"), "", ""][:3]
+        return ReceivedFax(
+            provider_sid=SID_PREFIX + stem,
+            sender=e164(sender if sender is not None else named_sender),
+            recipient=e164(recipient if recipient is not None else named_recipient),
+            pages=pages,
+            received_at=mtime,
+            document=pdf,
+        )
+
+    def settled(self, since: float | None, now: float) -> list[tuple[float, str]]:
+        """(mtime, name) of the TIFFs Asterisk finished writing, received after `since`."""
+        found = []
+        for path in self.folder.iterdir():
+            if not FILE_NAME.fullmatch(path.name):
+                continue
+            mtime = path.stat().st_mtime
+            if now - mtime >= SETTLED_SECONDS and (since is None or mtime > since):
+                found.append((mtime, path.name))
+        return sorted(found)
+
+    def name_of(self, provider_sid: str) -> str:
+        """The file of a received fax's provider sid (FileNotFoundError when none)."""
+        stem = provider_sid.removeprefix(SID_PREFIX)
+        for suffix in (".tif", ".tiff"):
+            name = stem + suffix
+            known = provider_sid.startswith(SID_PREFIX) and FILE_NAME.fullmatch(name)
+            if known and (self.folder / name).exists():
+                return name
+        raise FileNotFoundError(provider_sid)
 
     def delete(self, provider_sid: str) -> None:
         """Remove the TIFF of a received fax once the core stored its PDF."""
