@@ -85,6 +85,7 @@ class AmiFake:
         self._sessions: set[Session] = set()
         self._calls: dict[str, Call] = {}  # by JOBID, while up
         self._received = 0
+        self._tasks: set[asyncio.Task[None]] = set()  # calls under way
         self.last_received = ""  # the file name of the last fax received
 
     # -- life ------------------------------------------------------------------------------
@@ -96,6 +97,7 @@ class AmiFake:
 
     def __exit__(self, *exc: object) -> None:
         self._run(self._close())
+        self._run(self._hang_up())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
@@ -107,6 +109,11 @@ class AmiFake:
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _hang_up(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _close(self) -> None:
         if self._server is not None:
@@ -264,7 +271,9 @@ class AmiFake:
         channel = headers.get("channel", "")
         number = channel.split("/", 1)[-1].split("@", 1)[0]
         call = Call(action_id, channel, number, variables, session)
-        self._loop.create_task(self._call(call))
+        task = self._loop.create_task(self._call(call))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _call(self, call: Call) -> None:
         await asyncio.sleep(self.answer_after)
