@@ -27,6 +27,7 @@ PACKAGES = {
     "faxbot_plugin_test": "plugins/test/faxbot_plugin_test",
     "faxbot_plugin_local": "plugins/local/faxbot_plugin_local",
     "faxbot_plugin_sinch": "plugins/sinch/faxbot_plugin_sinch",
+    "faxbot_plugin_sip": "plugins/sip/faxbot_plugin_sip",
     "faxbot_client": "sdks/python/faxbot_client",
 }
 

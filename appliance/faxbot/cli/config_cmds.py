@@ -312,3 +312,39 @@ def schema() -> None:
 
 
 __all__ = ["Diagnostic", "config"]
+
+
+@config.command()
+@click.option(
+    "--from-env",
+    "env_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The Faxbot v2 environment file (.env).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The config.d folder to write the fragments into (existing fragments are kept).",
+)
+def migrate(env_file: Path, out: Path) -> None:
+    """Turn a Faxbot v2 .env into config.d fragments: settings mapped, secrets as ${env:...}
+    references (never their values), API_KEY as its SHA-256, and a report of what could not
+    be mapped."""
+    from faxbot.config.migrate import MigrationError, migrate, read_env, write
+
+    try:
+        migration = migrate(read_env(env_file.read_text("utf-8")))
+        written = write(migration, out)
+    except MigrationError as exc:
+        click.echo(f"{env_file}: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    for path in written:
+        click.echo(f"wrote {path}")
+    if migration.references:
+        names = ", ".join(sorted(set(migration.references)))
+        click.echo(f"secrets stay in the environment, referenced by name: {names}")
+    for name, why in migration.not_mapped:
+        click.echo(f"not mapped: {name}: {why}")
+    click.echo(f"next: faxbot config check --dir {out}")
