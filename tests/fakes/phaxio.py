@@ -19,6 +19,7 @@ import hmac
 import itertools
 import json
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -149,6 +151,7 @@ class PhaxioFake:
         callback_token: str = "fake-callback-token",  # noqa: S107
         complete_after: float = 0.05,
         deliver_via: Mapping[str, str] | None = None,
+        tls_dir: Path | None = None,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -181,13 +184,23 @@ class PhaxioFake:
         self._http = httpx.Client(timeout=30)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        self.ca_file: Path | None = None  # with tls_dir: the certificate to trust, PEM
+        self._scheme = "http"
+        if tls_dir is not None:
+            self.ca_file, key_file = self_signed(tls_dir)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.ca_file, key_file)
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self._scheme = "https"
         self._threads: list[threading.Thread] = []
 
     # -- lifecycle --------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{PREFIX}"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}{PREFIX}"
 
     def start(self) -> PhaxioFake:
         for target in (self._server.serve_forever, self._run_schedule):
@@ -302,9 +315,7 @@ class PhaxioFake:
         if fax.callback_url is None or self.lose_callbacks:
             return 0
         url, body, headers = self.signed_callback(fax.id, event_type)
-        for prefix, target in self.deliver_via.items():
-            if url.startswith(prefix):
-                url = target + url[len(prefix) :]
+        url = self._routed(url)
         status = 0
         for _ in range(2 if self.duplicate_callbacks else 1):
             try:
@@ -314,6 +325,12 @@ class PhaxioFake:
             with self._lock:
                 self.callbacks.append((url, status))
         return status
+
+    def _routed(self, url: str) -> str:
+        for prefix, target in self.deliver_via.items():
+            if url.startswith(prefix):
+                return target + url[len(prefix) :]
+        return url
 
     def _later(self, at: float, task: Any) -> None:
         with self._wake:
@@ -439,7 +456,7 @@ class PhaxioFake:
         content_url = fields.get("content_url")
         if content_url:
             try:
-                fetched = self._http.get(content_url)
+                fetched = self._http.get(self._routed(content_url))
                 status = fetched.status_code
             except httpx.HTTPError:
                 status = -1
@@ -556,3 +573,43 @@ def _reply_bytes(
     request.send_header("Content-Length", str(len(body)))
     request.end_headers()
     request.wfile.write(body)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by itself, and its key: (cert.pem, key.pem)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "phaxio fake")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now.replace(year=now.year - 1))
+        .not_valid_after(now.replace(year=now.year + 1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_file, key_file = folder / "phaxio-fake-cert.pem", folder / "phaxio-fake-key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file

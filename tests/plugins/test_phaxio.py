@@ -319,3 +319,23 @@ def test_health_asks_phaxio(fake: PhaxioFake, tmp_path: Path) -> None:
 
     assert run(fake, tmp_path, scenario).ok is True
     assert run(fake, tmp_path, scenario, api_secret="wrong").ok is False
+
+
+def test_https_to_a_private_ca_named_by_ca_file(tmp_path: Path) -> None:
+    with PhaxioFake(tls_dir=tmp_path / "tls") as fake:
+        fake.lose_callbacks = True
+        assert fake.url.startswith("https://") and fake.ca_file is not None
+
+        async def scenario(plugin: PhaxioTransport) -> Any:
+            return await plugin.send(outbound())
+
+        run(fake, tmp_path, scenario, ca_file=str(fake.ca_file))
+        assert fake.accepted == 1
+
+        async def untrusted(plugin: PhaxioTransport) -> None:
+            with pytest.raises(TransportError) as caught:  # the system's CAs do not know it
+                await plugin.send(outbound())
+            assert caught.value.retryable is True
+
+        run(fake, tmp_path, untrusted)
+        assert fake.accepted == 1

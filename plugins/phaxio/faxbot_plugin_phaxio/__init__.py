@@ -89,6 +89,7 @@ class PhaxioTransport(
             settings["api_secret"],
             connect_timeout=float(settings["connect_timeout_seconds"]),
             timeout=float(settings["timeout_seconds"]),
+            ca_file=settings.get("ca_file"),
         )
 
     async def stop(self) -> None:

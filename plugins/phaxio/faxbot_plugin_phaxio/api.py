@@ -9,6 +9,7 @@ Reads (status, lists, files) change nothing, so any failure to reach Phaxio is r
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -27,15 +28,19 @@ class PhaxioApi:
         api_secret: str,
         connect_timeout: float,
         timeout: float,
-        transport: httpx.AsyncBaseTransport | None = None,
+        ca_file: str | None = None,
     ) -> None:
+        # A private CA bundle when the settings name one; otherwise the system's trust store.
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=ca_file) if ca_file else True
+        )
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             auth=httpx.BasicAuth(api_key, api_secret),
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             headers={"User-Agent": "faxbot-plugin-phaxio/1.0.0"},
-            transport=transport,
+            verify=verify,
         )
 
     async def close(self) -> None:
