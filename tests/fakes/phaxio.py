@@ -95,9 +95,11 @@ class FakeFax:
     error: tuple[str, str] | None = None  # (error_type, error_message) when it fails
     num_pages: int = 1
     file_deleted: bool = False
+    held: bool = False  # in progress, whatever the time, until released
 
-    def status(self, now: float) -> str:
-        if now < self.completes_at:
+    def status(self, now: float, final: bool = False) -> str:
+        """Its status at `now`; `final`: as if it were not held."""
+        if (self.held and not final) or now < self.completes_at:
             return (
                 "queued"
                 if now < self.created_at + (self.completes_at - self.created_at) / 2
@@ -105,8 +107,8 @@ class FakeFax:
             )
         return "failure" if self.error else "success"
 
-    def as_json(self, now: float) -> dict[str, Any]:
-        status = self.status(now)
+    def as_json(self, now: float, final: bool = False) -> dict[str, Any]:
+        status = self.status(now, final)
         done = status in ("success", "failure")
         body: dict[str, Any] = {
             "id": self.id,
@@ -166,6 +168,9 @@ class PhaxioFake:
         self.duplicate_callbacks = False
         self.lose_callbacks = False
         self.inflight_callbacks = False  # also a transmitting_page event before completion
+        # Faxes taken while set stay in progress (polling says so, no callback) until
+        # release(): their end comes only by the callback release() posts.
+        self.hold = False
         # what happened
         self.faxes: dict[int, FakeFax] = {}
         self.callbacks: list[tuple[str, int]] = []  # (url, status code) of each delivery
@@ -275,17 +280,26 @@ class PhaxioFake:
         self._deliver(fax, "fax_completed")
         return fax.id
 
+    def release(self, fax_id: int) -> int:
+        """End a held fax by its callback alone: the callback (final status) is posted first,
+        and only once it was answered does polling see the end too. Its HTTP status."""
+        fax = self.faxes[fax_id]
+        fax.completes_at = time.time()
+        status = self._deliver(fax, "fax_completed", final=True)
+        fax.held = False
+        return status
+
     def callback(self, fax_id: int, event_type: str = "fax_completed") -> int:
         """Deliver a fax's callback again now (a replay); its HTTP status."""
         return self._deliver(self.faxes[fax_id], event_type)
 
     def signed_callback(
-        self, fax_id: int, event_type: str = "fax_completed"
+        self, fax_id: int, event_type: str = "fax_completed", final: bool = False
     ) -> tuple[str, bytes, dict[str, str]]:
         """The callback of `fax_id` as it would be posted: (url, body, headers)."""
         fax = self.faxes[fax_id]
         assert fax.callback_url is not None
-        fields, files = self._callback_parts(fax, event_type)
+        fields, files = self._callback_parts(fax, event_type, final)
         body, content_type = multipart(fields, files)
         signature = phaxio_signature(self.callback_token, fax.callback_url, fields, files)
         return (
@@ -297,10 +311,10 @@ class PhaxioFake:
     # -- callbacks --------------------------------------------------------------------------
 
     def _callback_parts(
-        self, fax: FakeFax, event_type: str
+        self, fax: FakeFax, event_type: str, final: bool = False
     ) -> tuple[dict[str, str], dict[str, bytes]]:
         now = max(time.time(), fax.completes_at) if event_type == "fax_completed" else time.time()
-        body = fax.as_json(now)
+        body = fax.as_json(now, final)
         fields = {
             "success": "true" if body["status"] == "success" else "false",
             "is_test": "false",
@@ -311,10 +325,10 @@ class PhaxioFake:
         files = {"file": fax.file} if fax.direction == "received" and fax.file is not None else {}
         return fields, files
 
-    def _deliver(self, fax: FakeFax, event_type: str) -> int:
+    def _deliver(self, fax: FakeFax, event_type: str, final: bool = False) -> int:
         if fax.callback_url is None or self.lose_callbacks:
             return 0
-        url, body, headers = self.signed_callback(fax.id, event_type)
+        url, body, headers = self.signed_callback(fax.id, event_type, final)
         url = self._routed(url)
         status = 0
         for _ in range(2 if self.duplicate_callbacks else 1):
@@ -489,15 +503,19 @@ class PhaxioFake:
                 caller_id=fields.get("caller_id"),
                 content_url=content_url,
                 error=self.fail_numbers.get(to),
+                held=self.hold,
             )
             self.faxes[fax.id] = fax
             hang = self._hang > 0
             self._hang -= 1 if hang else 0
-        if self.inflight_callbacks:
+        if fax.held:
+            pass  # its end waits for release()
+        elif self.inflight_callbacks:
             self._later(
                 now + self.complete_after / 2, lambda: self._deliver(fax, "transmitting_page")
             )
-        self._later(fax.completes_at, lambda: self._deliver(fax, "fax_completed"))
+        if not fax.held:
+            self._later(fax.completes_at, lambda: self._deliver(fax, "fax_completed"))
         if hang:  # accepted; the answer never comes (the connection closes at stop)
             self._stopping.wait()
             request.close_connection = True
