@@ -226,8 +226,9 @@ def _switch(
         if change.subject == f"{subject}.settings":
             continue  # the empty mapping that stood for "no settings" on the old side
         if str(sources.get(change.subject, "")).endswith(" defaults"):
-            change = replace(change, detail=f"{change.detail} ({new.get('plugin')}'s default)")
-        yield change
+            yield replace(change, detail=f"{change.detail} ({new.get('plugin')}'s default)")
+        else:
+            yield change
 
 
 def _api_keys(base: list[dict[str, Any]], head: list[dict[str, Any]]) -> Iterator[Change]:
