@@ -96,6 +96,7 @@ class FakeFax:
     num_pages: int = 1
     file_deleted: bool = False
     held: bool = False  # in progress, whatever the time, until released
+    partial: bool = False  # with error: ends partialsuccess (a batch reached in part)
 
     def status(self, now: float, final: bool = False) -> str:
         """Its status at `now`; `final`: as if it were not held."""
@@ -105,11 +106,13 @@ class FakeFax:
                 if now < self.created_at + (self.completes_at - self.created_at) / 2
                 else "inprogress"
             )
-        return "failure" if self.error else "success"
+        if self.error:
+            return "partialsuccess" if self.partial else "failure"
+        return "success"
 
     def as_json(self, now: float, final: bool = False) -> dict[str, Any]:
         status = self.status(now, final)
-        done = status in ("success", "failure")
+        done = status in ("success", "failure", "partialsuccess")
         body: dict[str, Any] = {
             "id": self.id,
             "direction": self.direction,
@@ -164,7 +167,8 @@ class PhaxioFake:
         self.deliver_via = dict(deliver_via or {})
         # fault switches
         self.latency = 0.0
-        self.fail_numbers: dict[str, tuple[str, str]] = {}
+        self.fail_numbers: dict[str, tuple[str, str]] = {}  # number -> (error type, message)
+        self.partial_numbers: set[str] = set()  # of fail_numbers: partialsuccess, not failure
         self.duplicate_callbacks = False
         self.lose_callbacks = False
         self.inflight_callbacks = False  # also a transmitting_page event before completion
@@ -411,7 +415,11 @@ class PhaxioFake:
             return _reply(
                 request,
                 200,
-                {"success": True, "message": "Account status", "data": {"balance": 1000}},
+                {
+                    "success": True,
+                    "message": "Account status retrieved successfully",
+                    "data": {"balance": 1000},
+                },
             )
         if len(path) >= 2 and path[0] == "faxes" and path[1].isdigit():
             fax = self.faxes.get(int(path[1]))
@@ -503,6 +511,7 @@ class PhaxioFake:
                 caller_id=fields.get("caller_id"),
                 content_url=content_url,
                 error=self.fail_numbers.get(to),
+                partial=to in self.partial_numbers,
                 held=self.hold,
             )
             self.faxes[fax.id] = fax

@@ -149,6 +149,21 @@ def test_a_provider_failure_ends_failed_with_phaxios_error_type_and_message(
     assert update.error == "Phaxio lineError: The line was busy"
 
 
+def test_a_partial_success_is_a_failure(fake: PhaxioFake, tmp_path: Path) -> None:
+    fake.fail_numbers["+15559990001"] = ("faxError", "Page 2 could not be sent")
+    fake.partial_numbers.add("+15559990001")
+
+    async def scenario(plugin: PhaxioTransport) -> Any:
+        receipt = await plugin.send(outbound(to="+15559990001"))
+        return await until_final(plugin, receipt.provider_sid)
+
+    update = run(fake, tmp_path, scenario)
+    assert update.status is FaxStatus.FAILED
+    assert update.error == (
+        "Phaxio faxError: not every recipient was reached; Page 2 could not be sent"
+    )
+
+
 @pytest.mark.parametrize("status", [429, 503])
 def test_turned_away_before_acceptance_is_retryable_and_nothing_was_taken(
     fake: PhaxioFake, tmp_path: Path, status: int
