@@ -81,3 +81,7 @@ class StorageFull(JobError):
 class DatabaseLost(JobError):
     """The database file was deleted or replaced while the appliance ran: writes are refused
     until it is restarted on the right database."""
+
+
+class NotReceiving(JobError):
+    """No inbound transport is running (none configured, or the appliance is starting)."""

@@ -7,6 +7,8 @@ import type {
   FaxJobPage,
   FaxStatus,
   Health,
+  InboundFax,
+  InboundFaxPage,
   PluginConfig,
   PluginDetail,
   PluginSummary,
@@ -51,6 +53,28 @@ export const operations = {
     body: null,
     response: "json",
     scope: "fax:read",
+  },
+  /** GET /inbound/{id}: Get a received fax */
+  get_inbound: {
+    method: "GET",
+    path: "/inbound/{id}",
+    pathParams: ["id"],
+    queryParams: [],
+    headerParams: [],
+    body: null,
+    response: "json",
+    scope: "inbound:read",
+  },
+  /** GET /inbound/{id}/pdf: Download a received fax's PDF */
+  get_inbound_pdf: {
+    method: "GET",
+    path: "/inbound/{id}/pdf",
+    pathParams: ["id"],
+    queryParams: [],
+    headerParams: [],
+    body: null,
+    response: "binary",
+    scope: "inbound:read",
   },
   /** GET /plugins/{plugin_id}: A plugin's manifest and enabled state */
   get_plugin: {
@@ -118,6 +142,17 @@ export const operations = {
     response: "json",
     scope: "fax:read",
   },
+  /** GET /inbound: List received faxes, newest first */
+  list_inbound: {
+    method: "GET",
+    path: "/inbound",
+    pathParams: [],
+    queryParams: ["cursor", "from", "limit", "received_since", "received_until", "to"],
+    headerParams: [],
+    body: null,
+    response: "json",
+    scope: "inbound:list",
+  },
   /** GET /plugins: Plugins this appliance's artifact names */
   list_plugins: {
     method: "GET",
@@ -153,6 +188,16 @@ export interface OperationRequests {
       job_id: string;
     };
   };
+  get_inbound: {
+    path: {
+      id: string;
+    };
+  };
+  get_inbound_pdf: {
+    path: {
+      id: string;
+    };
+  };
   get_plugin: {
     path: {
       plugin_id: string;
@@ -180,6 +225,20 @@ export interface OperationRequests {
       to?: string | null | undefined;
     } | undefined;
   };
+  list_inbound: {
+    query?: {
+      cursor?: string | null | undefined;
+      /** Only faxes from this E.164 number. */
+      from?: string | null | undefined;
+      limit?: number | undefined;
+      /** Only faxes received at or after this time (RFC 3339). */
+      received_since?: string | null | undefined;
+      /** Only faxes received before this time (RFC 3339). */
+      received_until?: string | null | undefined;
+      /** Only faxes to this E.164 number. */
+      to?: string | null | undefined;
+    } | undefined;
+  };
   list_plugins: Record<string, never>;
   send_fax: {
     header?: {
@@ -199,12 +258,15 @@ export interface OperationRequests {
 export interface OperationResponses {
   get_config: ConfigSummary;
   get_fax_status: FaxJob;
+  get_inbound: InboundFax;
+  get_inbound_pdf: Blob;
   get_plugin: PluginDetail;
   get_plugin_config: PluginConfig;
   get_plugin_registry: Record<string, unknown>;
   health_live: Health;
   health_ready: Health;
   list_faxes: FaxJobPage;
+  list_inbound: InboundFaxPage;
   list_plugins: PluginSummary[];
   send_fax: FaxJob;
 }

@@ -7,10 +7,13 @@ ErrorCode = Literal[
     "audit_unavailable",
     "database_lost",
     "destination_refused",
+    "document_deleted",
+    "document_link_not_found",
     "document_too_complex",
     "document_too_large",
     "headers_too_large",
     "idempotency_key_reused",
+    "inbound_not_found",
     "internal_error",
     "invalid_api_key",
     "invalid_cursor",
@@ -32,16 +35,22 @@ ErrorCode = Literal[
     "transport_unavailable",
     "unreadable_document",
     "unsupported_document",
+    "webhook_not_found",
+    "webhook_rejected",
+    "webhook_too_large",
 ]
 
 ERROR_CODE_VALUES: set[ErrorCode] = {
     "audit_unavailable",
     "database_lost",
     "destination_refused",
+    "document_deleted",
+    "document_link_not_found",
     "document_too_complex",
     "document_too_large",
     "headers_too_large",
     "idempotency_key_reused",
+    "inbound_not_found",
     "internal_error",
     "invalid_api_key",
     "invalid_cursor",
@@ -63,6 +72,9 @@ ERROR_CODE_VALUES: set[ErrorCode] = {
     "transport_unavailable",
     "unreadable_document",
     "unsupported_document",
+    "webhook_not_found",
+    "webhook_rejected",
+    "webhook_too_large",
 }
 
 
