@@ -68,10 +68,11 @@ def prepare(root: Path, extra: str, without_test_plugin: bool = False) -> str:
     for fragment in (root / "config.d").glob("*.yaml"):
         if without_test_plugin and "plugin: test" in fragment.read_text():
             fragment.unlink()
-    key = new_key("bench", ["fax:send", "fax:read", "inbound:list", "inbound:read"])
+    scopes = ["fax:send", "fax:read", "inbound:list", "inbound:read", "inbound:read_all"]
+    key = new_key("bench", scopes)
     (root / "config.d" / "90-bench.yaml").write_text(
         f"api_keys:\n  - id: bench\n    sha256: {key.entry['sha256']}\n"
-        "    scopes: [fax:send, fax:read, inbound:list, inbound:read]\n" + extra
+        f"    scopes: [{', '.join(scopes)}]\n" + extra
     )
     subprocess.run([FAXBOT, "config", "compile"], cwd=root, check=True, capture_output=True)
     return key.token
@@ -239,13 +240,16 @@ def main() -> None:
                     fake, f"{public_url}/webhooks/phaxio", args.inbound, pdf
                 )
                 refused = [status for _, status in fake.callbacks if status != 200]
+                answered = len(fake.callbacks)
                 listed = inbound_listed(port, token)
             finally:
                 stop(appliance)
 
             bare_port = free_port()
             bare = subprocess.Popen(
-                [sys.executable, str(REPO / "bench" / "bare_app.py"), str(bare_port)]
+                [sys.executable, str(REPO / "bench" / "bare_app.py"), str(bare_port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             try:
                 wait_ready(bare_port, bare)
@@ -260,7 +264,7 @@ def main() -> None:
 
     print(
         f"{args.faxes} faxes, {args.latency * 1000:.0f} ms per Phaxio call; "
-        f"faxes at the fake: {accepted}; callbacks refused: {len(refused)}; "
+        f"faxes at the fake: {accepted}; callbacks refused: {len(refused)} of {answered}; "
         f"received faxes listed: {listed} of {args.inbound}"
     )
     print(f"{'measure':<52}{'phaxio':>10}{'baseline':>10}{'ratio':>8}  baseline")
