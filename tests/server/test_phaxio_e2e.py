@@ -313,5 +313,11 @@ def test_the_hipaa_profile_deletes_the_providers_copy(tmp_path: Path) -> None:
             assert fax.callback_url == f"{public_url}/webhooks/phaxio"
             until(lambda: fax.file_deleted, "the copy at Phaxio was deleted")
             assert ("DELETE", f"/v2.1/faxes/{fax.id}/file") in fake.requests
+            # and a received fax's copy, once the appliance has stored it
+            received = fake.deliver_inbound(
+                f"{public_url}/webhooks/phaxio", one_page_pdf(), "+14155550123", OUR_NUMBER
+            )
+            assert fake.callbacks[-1][1] == 200
+            until(lambda: fake.faxes[received].file_deleted, "the received copy was deleted")
         finally:
             appliance.stop()
