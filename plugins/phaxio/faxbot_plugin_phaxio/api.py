@@ -79,7 +79,7 @@ class PhaxioApi:
         return data
 
     async def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
-        """A GET whose answer is JSON; its `data` (list answers: `(data, paging)` in `page`)."""
+        """A GET whose answer is JSON: its `data` (a paged list: `page`)."""
         response = await self._read("GET", path, params)
         return _checked(response, _json(response))
 
