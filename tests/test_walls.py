@@ -26,6 +26,7 @@ PACKAGES = {
     "faxbot_codegen": "codegen/faxbot_codegen",
     "faxbot_plugin_test": "plugins/test/faxbot_plugin_test",
     "faxbot_plugin_local": "plugins/local/faxbot_plugin_local",
+    "faxbot_plugin_phaxio": "plugins/phaxio/faxbot_plugin_phaxio",
     "faxbot_plugin_sinch": "plugins/sinch/faxbot_plugin_sinch",
     "faxbot_plugin_sip": "plugins/sip/faxbot_plugin_sip",
     "faxbot_client": "sdks/python/faxbot_client",

@@ -164,3 +164,38 @@ def test_plan_against_an_artifact_and_a_folder_missing_at_the_ref(tmp_path: Path
     refused = _plan("--dir", str(REPO / "config.d"), "--base", str(damaged), cwd=tmp_path)
     assert refused.returncode == 2
     assert "does not match its fingerprint" in refused.stderr
+
+
+@pytest.mark.slow
+def test_switching_the_outbound_plugin_from_test_to_phaxio_reads_as_a_switch(
+    tmp_path: Path,
+) -> None:
+    base, head = tmp_path / "base", tmp_path / "config.d"
+    for folder in (base, head):
+        folder.mkdir()
+        for fragment in (REPO / "config.d").glob("*.yaml"):
+            (folder / fragment.name).write_text(fragment.read_text())
+    (head / "10-outbound.yaml").write_text(
+        "providers:\n  outbound:\n    plugin: phaxio\n    version: 1.0.0\n    settings:\n"
+        "      api_key: ${env:PHAXIO_API_KEY}\n      api_secret: ${env:PHAXIO_API_SECRET}\n"
+        "      callback_token: ${file:/run/secrets/phaxio_callback_token}\n"
+        "      header_text: Example Clinic\n"
+    )
+    planned = _plan("--dir", str(head), "--base", str(base), cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    lines = planned.stdout.splitlines()
+    prefix = "    ~ providers.outbound"
+    test_version = PluginSource().load("test").version
+    assert [line for line in lines if line.startswith(prefix)] == [
+        f"{prefix}: switched test {test_version} -> phaxio 1.0.0"  # one line: plugin and version
+    ]
+    settings = "providers.outbound.settings"
+    [dropped] = [line for line in lines if line.startswith(f"    - {settings}:")]
+    assert dropped.startswith(f"    - {settings}: test's settings no longer apply: ")
+    assert "delay_seconds, fail_numbers" in dropped
+    assert f"    + {settings}.api_secret: set (secret; value not shown)" in lines
+    assert f'    + {settings}.header_text: set to "Example Clinic"' in lines
+    assert f"    + {settings}.timeout_seconds: set to 60 (phaxio's default)" in lines
+    assert not [line for line in lines if "unset (was" in line]  # test's settings, one by one
+    for hidden in ("PHAXIO_API_SECRET", "PHAXIO_API_KEY", "phaxio_callback_token"):
+        assert hidden not in planned.stdout

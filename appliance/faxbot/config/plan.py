@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from faxbot.artifact import artifact_secret_model
@@ -59,7 +59,13 @@ def _diff_values(
             continue
         name = format_path(key)
         if secret(key):
-            yield Change(section, "changed", name, "changed (secret; value not shown)")
+            # Whether a secret is set is no secret; its value (or reference) never shows.
+            if key not in before:
+                yield Change(section, "added", name, "set (secret; value not shown)")
+            elif key not in after:
+                yield Change(section, "removed", name, "unset (secret; value not shown)")
+            else:
+                yield Change(section, "changed", name, "changed (secret; value not shown)")
         elif key not in before:
             yield Change(section, "added", name, f"set to {_show(after[key])}", None, after[key])
         elif key not in after:
@@ -156,14 +162,10 @@ def _providers(
             yield Change("providers", "added", subject, f"{new['plugin']} {new['version']}")
         elif new is None and old is not None:
             yield Change("providers", "removed", subject, f"{old['plugin']} {old['version']}")
+        elif old is not None and new is not None and old.get("plugin") != new.get("plugin"):
+            yield from _switch(slot, old, new, head.get("sources") or {}, secrets)
+            continue
         elif old is not None and new is not None:
-            if old.get("plugin") != new.get("plugin"):
-                yield Change(
-                    "providers",
-                    "changed",
-                    subject,
-                    f"plugin {old.get('plugin')} -> {new.get('plugin')}",
-                )
             if old.get("version") != new.get("version"):
                 yield Change(
                     "providers",
@@ -190,6 +192,43 @@ def _providers(
             prefix,
             secrets.touches,
         )
+
+
+def _switch(
+    slot: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    sources: dict[str, Any],
+    secrets: SecretModel,
+) -> Iterator[Change]:
+    """A slot moved to another plugin: one line for the switch, the old plugin's settings as
+    one line (they mean nothing to the new one), then each of the new plugin's settings, those
+    the plugin's defaults filled in marked so."""
+    subject = f"providers.{slot}"
+    was, now = (
+        f"{old.get('plugin')} {old.get('version')}",
+        f"{new.get('plugin')} {new.get('version')}",
+    )
+    yield Change("providers", "changed", subject, f"switched {was} -> {now}", was, now)
+    if old.get("enabled", True) != new.get("enabled", True):
+        state = "enabled" if new.get("enabled", True) else "disabled"
+        yield Change("providers", "changed", f"{subject}.enabled", state)
+    if old.get("settings"):
+        names = ", ".join(sorted(old["settings"]))
+        yield Change(
+            "settings",
+            "removed",
+            f"{subject}.settings",
+            f"{old.get('plugin')}'s settings no longer apply: {names}",
+        )
+    prefix = ("providers", slot, "settings")
+    for change in _diff_values("settings", None, new.get("settings"), prefix, secrets.touches):
+        if change.subject == f"{subject}.settings":
+            continue  # the empty mapping that stood for "no settings" on the old side
+        if str(sources.get(change.subject, "")).endswith(" defaults"):
+            yield replace(change, detail=f"{change.detail} ({new.get('plugin')}'s default)")
+        else:
+            yield change
 
 
 def _api_keys(base: list[dict[str, Any]], head: list[dict[str, Any]]) -> Iterator[Change]:
