@@ -21,13 +21,13 @@ SECRETS = {
     "PHAXIO_API_KEY": "phaxio-key-value-77ab",
     "PHAXIO_API_SECRET": "phaxio-secret-value-91cd",
     "PHAXIO_CALLBACK_TOKEN": "phaxio-callback-token-5e2f",
-    "SINCH_API_KEY": "sinch-key-value-3c4d",
     "SINCH_API_SECRET": "sinch-secret-value-8e9f",
     "ASTERISK_AMI_PASSWORD": "ami-password-value-6a7b",
     "ASTERISK_INBOUND_SECRET": "inbound-secret-value-2b3c4d5e",
     "SIP_PASSWORD": "trunk-password-value-1f0e",
     "DATABASE_URL": "postgresql://faxbot:db-password-value-0d9c@db/faxbot",
 }
+SINCH_KEY_ID = "sinch-key-id-3c4d"  # names the access key; Sinch lists it openly
 COMMON = (
     "FAX_DATA_DIR=/faxdata\nMAX_FILE_SIZE_MB=10\nREQUIRE_API_KEY=true\n"
     f"API_KEY={SECRETS['API_KEY']}\nSTORAGE_BACKEND=local   # local | s3\n"
@@ -40,7 +40,7 @@ ENVS = {
     + "PHAXIO_VERIFY_SIGNATURE=true\n",
     "sinch": COMMON
     + "FAX_BACKEND=sinch\nSINCH_PROJECT_ID=0a1b2c3d-4e5f-6789-abcd-ef0123456789\n"
-    + f"export SINCH_API_KEY={SECRETS['SINCH_API_KEY']}\n"
+    + f"export SINCH_API_KEY={SINCH_KEY_ID}\n"
     + f"SINCH_API_SECRET='{SECRETS['SINCH_API_SECRET']}'\n",
     "sip": COMMON
     + "FAX_BACKEND=sip\nASTERISK_AMI_HOST=127.0.0.1\nASTERISK_AMI_PORT=5038\n"
@@ -114,3 +114,13 @@ def test_existing_fragments_are_not_overwritten(tmp_path: Path) -> None:
     )
     assert again.returncode != 0
     assert "not overwritten" in again.stderr
+
+
+def test_the_sinch_environment_gets_webhook_credentials_it_never_had(tmp_path: Path) -> None:
+    """v2 left Sinch's webhooks open; v3 requires Basic credentials, so the migration asks for
+    a new password variable (a reference) and says so; the key id is written as it is."""
+    done, out = run_migrate(tmp_path, "sinch")
+    outbound = (out / "10-outbound.yaml").read_text()
+    assert f'key_id: "{SINCH_KEY_ID}"' in outbound
+    assert 'webhook_password: "${env:SINCH_WEBHOOK_PASSWORD}"' in outbound
+    assert "SINCH_WEBHOOK_PASSWORD" in done.stdout

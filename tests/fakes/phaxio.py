@@ -19,7 +19,6 @@ import hmac
 import itertools
 import json
 import secrets
-import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -34,6 +33,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+
+from tests.fakes.tls import self_signed, server_context
 
 PREFIX = "/v2.1/"
 
@@ -196,9 +197,8 @@ class PhaxioFake:
         self.ca_file: Path | None = None  # with tls_dir: the certificate to trust, PEM
         self._scheme = "http"
         if tls_dir is not None:
-            self.ca_file, key_file = self_signed(tls_dir)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(self.ca_file, key_file)
+            self.ca_file, key_file = self_signed(tls_dir, "phaxio-fake")
+            context = server_context(self.ca_file, key_file)
             self._server.socket = context.wrap_socket(
                 self._server.socket, server_side=True, do_handshake_on_connect=False
             )
@@ -600,43 +600,3 @@ def _reply_bytes(
     request.send_header("Content-Length", str(len(body)))
     request.end_headers()
     request.wfile.write(body)
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by itself, and its key: (cert.pem, key.pem)."""
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "phaxio fake")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now.replace(year=now.year - 1))
-        .not_valid_after(now.replace(year=now.year + 1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    cert_file, key_file = folder / "phaxio-fake-cert.pem", folder / "phaxio-fake-key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file

@@ -18,6 +18,7 @@ from pathlib import Path
 from faxbot.catalog import load_registry
 
 BACKENDS = ("phaxio", "sinch", "sip")
+SINCH_WEBHOOK_PASSWORD = "SINCH_WEBHOOK_PASSWORD"  # new in v3: no v2 variable holds it
 V2_KEY_SCOPES = ("fax:send", "fax:read", "fax:read_all", "inbound:list", "inbound:read")
 # v2 variables whose values are secrets: written only as references.
 SECRETS = frozenset(
@@ -264,11 +265,17 @@ def _settings(
         }
     elif backend == "sinch":
         project = take("SINCH_PROJECT_ID")
+        # The access key's id names the key (Sinch's dashboard lists it openly; the plugin
+        # takes it as a literal); its secret stays a reference.
         settings = {
             "project_id": project,
-            "key_id": secret("SINCH_API_KEY") or secret("PHAXIO_API_KEY"),
+            "key_id": take("SINCH_API_KEY") or take("PHAXIO_API_KEY"),
             "key_secret": secret("SINCH_API_SECRET") or secret("PHAXIO_API_SECRET"),
+            # v2 left Sinch's webhooks open; v3 requires Basic credentials in the callback URL
+            "webhook_username": "faxbot",
+            "webhook_password": _ref(SINCH_WEBHOOK_PASSWORD),
         }
+        result.references.append(SINCH_WEBHOOK_PASSWORD)
         if (base := take("SINCH_BASE_URL")) is not None:
             result.not_mapped.append(
                 (
@@ -276,12 +283,12 @@ def _settings(
                     f"choose the `region` setting for {base.partition('//')[2] or base} by hand",
                 )
             )
-        if slot == "inbound":
+        if slot == "outbound":
             result.not_mapped.append(
                 (
-                    "(sinch webhooks)",
-                    "v3 protects Sinch webhooks with Basic credentials: "
-                    "add webhook_username and webhook_password references",
+                    f"({SINCH_WEBHOOK_PASSWORD})",
+                    "new in v3: Sinch's webhooks carry Basic credentials; set this variable to a "
+                    "long random password where the appliance runs",
                 )
             )
     elif backend == "sip":
