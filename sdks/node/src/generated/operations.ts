@@ -7,6 +7,7 @@ import type {
   FaxJobPage,
   FaxStatus,
   Health,
+  KeyInfo,
   PluginConfig,
   PluginDetail,
   PluginSummary,
@@ -51,6 +52,17 @@ export const operations = {
     body: null,
     response: "json",
     scope: "fax:read",
+  },
+  /** GET /key: The calling API key: its id, scopes and the operations it may call */
+  get_key: {
+    method: "GET",
+    path: "/key",
+    pathParams: [],
+    queryParams: [],
+    headerParams: [],
+    body: null,
+    response: "json",
+    scope: null,
   },
   /** GET /plugins/{plugin_id}: A plugin's manifest and enabled state */
   get_plugin: {
@@ -153,6 +165,7 @@ export interface OperationRequests {
       job_id: string;
     };
   };
+  get_key: Record<string, never>;
   get_plugin: {
     path: {
       plugin_id: string;
@@ -199,6 +212,7 @@ export interface OperationRequests {
 export interface OperationResponses {
   get_config: ConfigSummary;
   get_fax_status: FaxJob;
+  get_key: KeyInfo;
   get_plugin: PluginDetail;
   get_plugin_config: PluginConfig;
   get_plugin_registry: Record<string, unknown>;

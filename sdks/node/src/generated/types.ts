@@ -48,6 +48,12 @@ export interface Health {
   status: string;
 }
 
+export interface KeyInfo {
+  id: string;
+  operations: string[];
+  scopes: string[];
+}
+
 export interface PluginConfig {
   id: string;
   slots: Record<string, Record<string, unknown>>;

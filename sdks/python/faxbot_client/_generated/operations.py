@@ -13,6 +13,7 @@ from .models import (
     FaxJob,
     FaxJobPage,
     Health,
+    KeyInfo,
     PluginConfig,
     PluginDetail,
     PluginSummary,
@@ -92,6 +93,21 @@ GET_FAX_STATUS: Operation[FaxJob] = Operation(
     parse=FaxJob.from_dict,
 )
 """GET /fax/{job_id}: Get a fax job and its status"""
+
+GET_KEY: Operation[KeyInfo] = Operation(
+    id="get_key",
+    method="GET",
+    path="/key",
+    path_params=(),
+    query_params=(),
+    header_params=(),
+    body=None,
+    response="json",
+    scope=None,
+    answers=(200,),
+    parse=KeyInfo.from_dict,
+)
+"""GET /key: The calling API key: its id, scopes and the operations it may call"""
 
 GET_PLUGIN: Operation[PluginDetail] = Operation(
     id="get_plugin",
@@ -216,6 +232,7 @@ SEND_FAX: Operation[FaxJob] = Operation(
 OPERATIONS: dict[str, Operation[Any]] = {
     GET_CONFIG.id: GET_CONFIG,
     GET_FAX_STATUS.id: GET_FAX_STATUS,
+    GET_KEY.id: GET_KEY,
     GET_PLUGIN.id: GET_PLUGIN,
     GET_PLUGIN_CONFIG.id: GET_PLUGIN_CONFIG,
     GET_PLUGIN_REGISTRY.id: GET_PLUGIN_REGISTRY,

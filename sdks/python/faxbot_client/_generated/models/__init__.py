@@ -13,6 +13,7 @@ from .fax_status import FaxStatus
 from .get_plugin_registry_response_200 import GetPluginRegistryResponse200
 from .health import Health
 from .health_checks import HealthChecks
+from .key_info import KeyInfo
 from .plugin_config import PluginConfig
 from .plugin_config_slots import PluginConfigSlots
 from .plugin_config_slots_additional_property import PluginConfigSlotsAdditionalProperty
@@ -33,6 +34,7 @@ __all__ = (
     "GetPluginRegistryResponse200",
     "Health",
     "HealthChecks",
+    "KeyInfo",
     "PluginConfig",
     "PluginConfigSlots",
     "PluginConfigSlotsAdditionalProperty",
