@@ -44,8 +44,7 @@ ERROR_HINTS = {
     "403": "This API key lacks the scope for this tool: ask the operator for a key with it; "
     "retrying will not help.",
     "404": "Nothing has that id for this key: check the id (list_faxes lists this key's jobs).",
-    "413": "The document is too large for the appliance: send a smaller document or fewer "
-    "pages.",
+    "413": "The document is too large for the appliance: send a smaller document or fewer pages.",
     "415": "The document is neither a PDF nor UTF-8 text: send a PDF or plain text.",
     "422": "The appliance could not use the document (unreadable or unrenderable): send "
     "another one.",
@@ -127,8 +126,7 @@ def _send_fax_input(operation: dict[str, Any], components: dict[str, Any]) -> di
         "text": {
             "type": "string",
             "minLength": 1,
-            "description": "The document as plain text; the appliance renders it to PDF. "
-            + one_of,
+            "description": "The document as plain text; the appliance renders it to PDF. " + one_of,
         },
         "path": {
             "type": "string",

@@ -37,7 +37,8 @@ DEPENDENCIES = ("jobs", "plugins", "artifact", "appliance", "audit")
 def route_handlers(operations: Iterable[str] | None = None) -> list[HTTPRouteHandler]:
     """The handlers of `operations` and the ones outside the catalog (health, the 405); all
     of them when None. Codegen builds the spec from all of them: the API's one source."""
-    return handlers([*fax.HANDLERS, *plugins.HANDLERS, *system.HANDLERS, *keys.HANDLERS], operations)
+    entries = [*fax.HANDLERS, *plugins.HANDLERS, *system.HANDLERS, *keys.HANDLERS]
+    return handlers(entries, operations)
 
 
 def described_app(handlers: list[HTTPRouteHandler]) -> Litestar:

@@ -36,6 +36,14 @@ _FIELD = re.compile(r"\{(\w+)\}")
 class Documents:
     directories: tuple[Path, ...] = ()  # where `path` may point (stdio)
     save_dir: Path | None = None  # where `save_as` may write (stdio)
+    max_bytes: int | None = None  # a lower document limit than the manifest's (--document-limit)
+
+    def limit(self, tool: ToolSpec) -> int | None:
+        """The most bytes a document of `tool` may hold: the manifest's limit (the appliance's
+        default), or the server's lower one."""
+        if tool.document_max_bytes is None:
+            return None
+        return min(tool.document_max_bytes, self.max_bytes or tool.document_max_bytes)
 
 
 def wire(value: Any) -> Any:
@@ -92,7 +100,9 @@ def failure(tool: str, error: FaxbotError, hints: Mapping[str, str]) -> str:
     return f"{tool} failed: {error.message} (HTTP {error.status}, code {code}). {hint}"
 
 
-def check_arguments(tool: ToolSpec, arguments: Mapping[str, Any], transport: Transport) -> None:
+def check_arguments(
+    tool: ToolSpec, arguments: Mapping[str, Any], transport: Transport, limit: int | None
+) -> None:
     """ToolError unless `arguments` fit the tool's input schema as listed on `transport`."""
     if transport == "http":
         local = sorted(name for name in tool.stdio_only if name in arguments)
@@ -108,7 +118,6 @@ def check_arguments(tool: ToolSpec, arguments: Mapping[str, Any], transport: Tra
                 "give exactly one of text, path and content_base64 "
                 f"(given: {', '.join(given) or 'none'})"
             )
-        limit = tool.document_max_bytes
         encoded = arguments.get("content_base64")
         if isinstance(encoded, str) and limit is not None:
             check_encoded_size(encoded, limit)
@@ -140,7 +149,7 @@ def sdk_call(tool: ToolSpec, arguments: Mapping[str, Any], documents: Documents)
     """What to ask the SDK for, as a function of a client (run in a worker thread)."""
     name = tool.name
     if name == "send_fax":
-        limit = tool.document_max_bytes or 0
+        limit = documents.limit(tool) or 0
         document: bytes | Path
         if "text" in arguments:
             document = str(arguments["text"]).encode("utf-8")
@@ -184,7 +193,7 @@ async def call_tool(
         )
     args = dict(arguments or {})
     try:
-        check_arguments(tool, args, transport)
+        check_arguments(tool, args, transport, documents.limit(tool))
         call = sdk_call(tool, args, documents)
         client = appliance.client(token)
         answer = await anyio.to_thread.run_sync(partial(call, client))

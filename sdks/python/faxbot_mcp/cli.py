@@ -52,6 +52,11 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="a directory send_fax's path may point into (stdio; repeatable)",
     )
+    p.add_argument(
+        "--document-limit",
+        type=int,
+        help="bytes a document may hold, when lower than the appliance's default limit",
+    )
     p.add_argument("--save-dir", type=Path, help="where get_inbound_pdf's save_as writes (stdio)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per appliance request")
     p.add_argument("--retries", type=int, default=3, help="retries of a failed appliance request")
@@ -75,13 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(
         "http" if options.http else "stdio",
         read_only=options.read_only,
-        documents=Documents(tuple(options.documents), options.save_dir),
+        documents=Documents(tuple(options.documents), options.save_dir, options.document_limit),
         api_key=None if options.http else api_key,
     )
     server = build_server(Tools(manifest, appliance, settings))
     try:
         if options.http:
-            _serve_http(server, appliance, options, manifest.largest_document())
+            largest = manifest.largest_document()
+            limit = min(largest, options.document_limit or largest)
+            _serve_http(server, appliance, options, limit)
         else:
             anyio.run(_serve_stdio, server)
     except KeyboardInterrupt:

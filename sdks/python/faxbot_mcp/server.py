@@ -5,7 +5,7 @@ the request reaches here, see http.py), so no two callers share an identity."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mcp_types as types
@@ -29,7 +29,7 @@ log = logging.getLogger("faxbot_mcp")
 class Settings:
     transport: Transport
     read_only: bool = False
-    documents: Documents = Documents()
+    documents: Documents = field(default_factory=Documents)
     api_key: str | None = None  # stdio: the key of FAXBOT_API_KEY
 
 

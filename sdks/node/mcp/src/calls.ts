@@ -19,6 +19,17 @@ export interface Documents {
   directories: string[];
   /** Where `save_as` may write (stdio). */
   saveDir: string | null;
+  /** A lower document limit than the manifest's (--document-limit). */
+  maxBytes: number | null;
+}
+
+/** The most bytes a document of `tool` may hold: the manifest's limit (the appliance's
+ * default), or the server's lower one. */
+export function documentLimit(tool: ToolSpec, documents: Documents): number | null {
+  if (tool.documentMaxBytes === null) {
+    return null;
+  }
+  return Math.min(tool.documentMaxBytes, documents.maxBytes ?? tool.documentMaxBytes);
 }
 
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
@@ -59,7 +70,12 @@ export function failure(tool: string, error: FaxbotError, hints: Record<string, 
   return `${tool} failed: ${error.message} (HTTP ${error.status}, code ${error.code ?? "none"}). ${hint}`;
 }
 
-export function checkArguments(tool: ToolSpec, args: Args, transport: Transport): void {
+export function checkArguments(
+  tool: ToolSpec,
+  args: Args,
+  transport: Transport,
+  limit: number | null,
+): void {
   if (transport === "http") {
     const local = tool.stdioOnly.filter((name) => name in args).sort();
     if (local.length > 0) {
@@ -77,8 +93,8 @@ export function checkArguments(tool: ToolSpec, args: Args, transport: Transport)
       );
     }
     const encoded = args.content_base64;
-    if (typeof encoded === "string" && tool.documentMaxBytes !== null) {
-      checkEncodedSize(encoded, tool.documentMaxBytes);
+    if (typeof encoded === "string" && limit !== null) {
+      checkEncodedSize(encoded, limit);
     }
   }
   const validate = ajv.compile(listing(tool, transport).inputSchema as Json);
@@ -96,7 +112,7 @@ function sdkCall(tool: ToolSpec, args: Args, documents: Documents): Call {
   const text = (name: string) => args[name] as string | undefined;
   switch (tool.name) {
     case "send_fax": {
-      const limit = tool.documentMaxBytes ?? 0;
+      const limit = documentLimit(tool, documents) ?? 0;
       let document: string | Uint8Array;
       if ("text" in args) {
         document = new TextEncoder().encode(text("text"));
@@ -142,7 +158,7 @@ export async function callTool(
   }
   const given = args ?? {};
   try {
-    checkArguments(tool, given, transport);
+    checkArguments(tool, given, transport, documentLimit(tool, documents));
     const call = sdkCall(tool, given, documents);
     const answer = await call(appliance.client(token));
     return result(tool, answer as Json);

@@ -13,6 +13,7 @@ import { buildServer, log, Tools } from "./server.js";
 const BODY_SLACK = 64 * 1024; // JSON-RPC framing around a document sent as content_base64
 const USAGE = `usage: faxbot-mcp [--url URL] [--http] [--host H] [--port P] [--allowed-host H]...
                   [--allowed-origin O]... [--read-only] [--documents DIR]... [--save-dir DIR]
+                  [--document-limit BYTES]
                   [--timeout SECONDS] [--retries N]
 The Faxbot MCP server: over stdio it calls the appliance with FAXBOT_API_KEY; over HTTP with
 each caller's bearer key. The appliance URL is --url or FAXBOT_URL.`;
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
       "read-only": { type: "boolean", default: false },
       documents: { type: "string", multiple: true, default: [] },
       "save-dir": { type: "string" },
+      "document-limit": { type: "string" },
       timeout: { type: "string", default: "30" },
       retries: { type: "string", default: "3" },
       help: { type: "boolean", default: false },
@@ -49,6 +51,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const manifest = loadManifest();
+  const limit = values["document-limit"] === undefined ? null : Number(values["document-limit"]);
   const appliance = new Appliance({
     url,
     timeoutMs: Number(values.timeout) * 1000,
@@ -57,7 +60,7 @@ async function main(): Promise<number> {
   const tools = new Tools(manifest, appliance, {
     transport: values.http ? "http" : "stdio",
     readOnly: values["read-only"],
-    documents: { directories: values.documents, saveDir: values["save-dir"] ?? null },
+    documents: { directories: values.documents, saveDir: values["save-dir"] ?? null, maxBytes: limit },
     apiKey: values.http ? null : apiKey,
   });
   if (values.http) {
@@ -66,7 +69,7 @@ async function main(): Promise<number> {
       port: Number(values.port),
       allowedHosts: values["allowed-host"],
       allowedOrigins: values["allowed-origin"],
-      maxBodyBytes: 4 * Math.ceil(largestDocument(manifest) / 3) + BODY_SLACK,
+      maxBodyBytes: 4 * Math.ceil(Math.min(largestDocument(manifest), limit ?? Infinity) / 3) + BODY_SLACK,
     });
     return -1; // serving until stopped
   }
