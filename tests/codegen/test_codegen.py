@@ -321,8 +321,8 @@ def test_catalog_tool_is_in_the_manifest(tool: str) -> None:
 
 def test_the_servers_packages_ship_the_manifest_byte_for_byte() -> None:
     manifest = (REPO / mcp.PATH).read_bytes()
-    for copy in mcp.COPIES:
-        assert (REPO / copy).read_bytes() == manifest, copy
+    for path in mcp.COPIES:
+        assert (REPO / path).read_bytes() == manifest, path
 
 
 @pytest.mark.parametrize("tool", committed(mcp.PATH)["tools"], ids=lambda t: t["name"])
