@@ -9,8 +9,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import anyio
+from mcp.server import Server
+from mcp.server.stdio import stdio_server
 
 from faxbot_mcp.appliance import Appliance, Connection
 from faxbot_mcp.calls import Documents
@@ -98,24 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def _serve_stdio(server: object) -> None:
-    from mcp.server import Server
-    from mcp.server.stdio import stdio_server
-
-    assert isinstance(server, Server)
+async def _serve_stdio(server: Server[Any]) -> None:
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
 
 
 def _serve_http(
-    server: object, appliance: Appliance, options: argparse.Namespace, document: int
+    server: Server[Any], appliance: Appliance, options: argparse.Namespace, document: int
 ) -> None:
     import uvicorn
-    from mcp.server import Server
 
     from faxbot_mcp.http_gate import PATH, BearerGate, security
 
-    assert isinstance(server, Server)
     checks = security(options.host, options.allowed_host, options.allowed_origin)
     app = server.streamable_http_app(
         streamable_http_path=PATH,
