@@ -115,6 +115,12 @@ EXAMPLES: list[tuple[Action, Outcome, dict[str, Any], dict[str, Any]]] = [
         {"key_id": None, "subject": None, "detail": {"plugin": "phaxio", "event": "fax_completed"}},
     ),
     (
+        Action.FAX_RECEIVED,
+        Outcome.OK,
+        {"subject": JOB, "detail": DocumentDetail(pages=3, plugin="phaxio")},
+        {"key_id": None, "detail": {"pages": 3, "plugin": "phaxio"}},
+    ),
+    (
         Action.CONFIG_READ,
         Outcome.OK,
         {"key_id": "admin", "detail": ConfigDetail(plugin="phaxio")},

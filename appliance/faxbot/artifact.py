@@ -72,6 +72,19 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     http: HttpLimits
     key_rate_limit: RateLimit | None  # of a key with no rate_limit of its own; None: none
     unauthenticated_rate_limit: RateLimit | None  # per client address; None: none
+    webhook_body_bytes: int  # largest POST /webhooks/{plugin_id} body
+
+
+class Retention(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How long what the appliance keeps is kept, in days (None: kept); faxbot.retention
+    enforces it."""
+
+    outbound_document_days: float | None
+    inbound_document_days: float | None
+    job_row_days: float | None
+    inbound_row_days: float | None
+    webhook_event_days: float
+    sweep_seconds: float
 
 
 class Destinations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -91,6 +104,7 @@ class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     storage_encryption_previous_keys: tuple[str, ...]  # secret references: old keys still read
     limits: Limits
     destinations: Destinations
+    retention: Retention
 
 
 class Provider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -118,6 +132,7 @@ class ApiKeyEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     description: str | None = None
     # Absent (UNSET): appliance.limits.key_rate_limit applies; None: no limit for this key.
     rate_limit: RateLimit | msgspec.UnsetType | None = msgspec.UNSET
+    inbound_numbers: tuple[str, ...] = ()  # the numbers whose received faxes the key reads
 
 
 class Surface(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

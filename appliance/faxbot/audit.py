@@ -43,7 +43,8 @@ class Action(StrEnum):
     INBOUND_LIST_READ = "inbound_list_read"
     INBOUND_READ = "inbound_read"
     DOCUMENT_DOWNLOAD = "document_download"
-    WEBHOOK_EVENT = "webhook_event"
+    WEBHOOK_EVENT = "webhook_event"  # a provider's webhook: each event applied, or refused
+    FAX_RECEIVED = "fax_received"  # a received fax was stored (subject: its inbound id)
     CONFIG_READ = "config_read"  # who looked at the appliance's security settings
 
 
@@ -194,6 +195,7 @@ _RULES: dict[Action, _Rule] = {
     Action.INBOUND_READ: _Rule(DocumentDetail, by_key=True, subject=True),
     Action.DOCUMENT_DOWNLOAD: _Rule(DocumentDetail, by_key=True, subject=True),
     Action.WEBHOOK_EVENT: _Rule(WebhookDetail, by_key=False, subject=None),
+    Action.FAX_RECEIVED: _Rule(DocumentDetail, by_key=False, subject=True),
     Action.CONFIG_READ: _Rule(ConfigDetail, by_key=True, subject=False),
 }
 

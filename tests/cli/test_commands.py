@@ -20,7 +20,7 @@ def faxbot(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 def test_check_the_example_config() -> None:
     result = faxbot("config", "check")
     assert result.returncode == 0, result.stdout
-    assert "config.d: valid (4 fragments)" in result.stdout
+    assert "config.d: valid (5 fragments)" in result.stdout
     assert "profile dev: relaxed rules" in result.stdout
 
 
@@ -91,11 +91,11 @@ def test_plugins_list() -> None:
     listed = faxbot("plugins", "list", "--format", "json")
     assert listed.returncode == 0
     rows = {row["id"]: row for row in json.loads(listed.stdout)["plugins"]}
-    assert rows["test"]["version"] == "0.2.0"
-    assert rows["test"]["slots"] == ["outbound"]
+    assert rows["test"]["version"] == "0.3.0"
+    assert rows["test"]["slots"] == ["outbound", "inbound"]
     assert rows["local"]["capabilities"] == ["put", "get", "delete", "health_check"]
     text = faxbot("plugins", "list")
-    assert "test       0.2.0      slots=outbound" in text.stdout
+    assert "test       0.3.0      slots=outbound,inbound" in text.stdout
 
 
 def test_a_yml_fragment_fails_and_strict_makes_warnings_fail(tmp_path: Path) -> None:

@@ -19,20 +19,33 @@ from tests.server.conftest import FAXBOT, Appliance, build
 UPLOAD_LIMIT = 65536  # small, so that the 413s need no 10 MB uploads
 
 
+WEBHOOK_SECRET = "contract-webhook-secret"
+INBOUND_NUMBER = "+12025550100"  # the number `desk` receives on
+
+
 def contract_appliance(root: Path) -> Appliance:
     """build() with UPLOAD_LIMIT and a third key, `outsider`, whose only scope (inbound:list)
     no implemented operation needs: the fax:read operations' 403 (reader holds fax:read)."""
     # No limit on requests without a valid key: the fuzzer sends hundreds with bad keys, each
     # of which must get its 401 (tests/server/test_rate_limits.py tests the limit).
     limits = f"    upload_max_bytes: {UPLOAD_LIMIT}\n    unauthenticated_rate_limit: null\n"
-    running = build(root, extra=f"appliance:\n  limits:\n{limits}")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "webhook-secret").write_text(WEBHOOK_SECRET)
+    secret = f"      webhook_secret: ${{file:{root / 'webhook-secret'}}}\n"
+    inbound = f"{secret}  inbound:\n    settings:\n{secret}"
+    running = build(root, extra=f"{inbound}appliance:\n  limits:\n{limits}")
     outsider = new_key("outsider", ["inbound:list"])
-    # API keys merge by id: this fragment adds the key to build()'s. JSON is YAML.
+    desk = new_key("desk", ["inbound:list", "inbound:read"])
+    # API keys merge by id: this fragment adds the keys to build()'s. JSON is YAML.
     (root / "config.d" / "95-contract-keys.yaml").write_text(
-        json.dumps({"api_keys": [outsider.entry]}), encoding="utf-8"
+        json.dumps(
+            {"api_keys": [outsider.entry, {**desk.entry, "inbound_numbers": [INBOUND_NUMBER]}]}
+        ),
+        encoding="utf-8",
     )
     subprocess.run([FAXBOT, "config", "compile"], cwd=root, check=True, capture_output=True)
     running.tokens["outsider"] = outsider.token
+    running.tokens["desk"] = desk.token
     return running
 
 

@@ -34,8 +34,15 @@ def test_artifact_has_the_contract_fields(artifact: dict[str, object]) -> None:
         assert key in artifact
     plugins = artifact["plugins"]
     assert isinstance(plugins, dict)
-    assert plugins["test"]["version"] == "0.2.0"
-    assert plugins["test"]["capabilities"] == ["get_status", "health_check", "send"]
+    assert plugins["test"]["version"] == "0.3.0"
+    assert plugins["test"]["capabilities"] == [
+        "get_inbound_pdf",
+        "get_status",
+        "health_check",
+        "ingest_webhook",
+        "list_inbound",
+        "send",
+    ]
     sources = artifact["sources"]
     assert isinstance(sources, dict)
     assert sources["providers.outbound.plugin"] == "config.d/10-outbound.yaml:6"

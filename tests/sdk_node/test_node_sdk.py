@@ -16,13 +16,14 @@ from faxbot_codegen import node_sdk, retry_policy, spec
 from faxbot_codegen.outputs import NOTICE, Outputs, compare
 
 from tests.conftest import REPO
-from tests.server.conftest import build
+from tests.server.receiving import post, received, receiving
 
 PACKAGE = REPO / "sdks" / "node"
 # Every test in sdks/node/test/*.test.mjs: errors 13, fax 6, filters 5, operations 4,
 # options 4, retries 13, wait 8, readme 1 + one per ```js example in sdks/node/README.md (7).
 # A test that goes missing or skips fails here.
-EXPECTED_TESTS = 65
+EXPECTED_TESTS = 67
+RECEIVED_PDF = b"%PDF-1.4 received for the Node SDK test\n"
 
 
 def _tool(name: str) -> str:
@@ -95,14 +96,19 @@ def test_node_sdk_tests_pass_against_a_real_appliance(tmp_path: Path) -> None:
         _run([npm, "ci", "--no-audit", "--no-fund"], timeout=600)
     _run([npm, "run", "build"], timeout=300)
 
-    appliance = build(tmp_path)
+    appliance = receiving(tmp_path)
     appliance.start()
     try:
+        # A received fax on the number of the key `desk`, for the inbound tests
+        # (sdks/node/test/inbound.test.mjs reads the same bytes).
+        answer = post(appliance, [received("rx-node", RECEIVED_PDF)])
+        assert answer.status_code == 200, answer.text
         env = {
             **os.environ,
             "FAXBOT_URL": appliance.url,
             "FAXBOT_API_KEY": appliance.tokens["admin"],
             "FAXBOT_READER_KEY": appliance.tokens["reader"],
+            "FAXBOT_INBOUND_KEY": appliance.tokens["desk"],
         }
         result = subprocess.run(
             [node, "--test", "--test-reporter=tap"],

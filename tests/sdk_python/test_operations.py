@@ -7,9 +7,11 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import keyword
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
 import faxbot_client
@@ -20,6 +22,7 @@ from faxbot_client import (
     FaxJob,
     FaxJobPage,
     Health,
+    InboundFaxPage,
     PluginConfig,
     PluginDetail,
     PluginSummary,
@@ -29,6 +32,7 @@ from tests.codegen.conftest import degraded
 from tests.conftest import REPO
 from tests.sdk_python.conftest import TO
 from tests.server.conftest import FAIL_NUMBER, Appliance
+from tests.server.receiving import OUR_NUMBER, post, received, receiving
 
 SPEC = json.loads((REPO / "docs" / "openapi.json").read_text(encoding="utf-8"))
 OPERATIONS = {
@@ -42,7 +46,9 @@ __all__ = ["degraded"]  # a real appliance whose document storage is gone (tests
 
 
 def python_name(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    """A parameter's name in Python: a keyword (`from`) gets a trailing underscore."""
+    found = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return f"{found}_" if keyword.iskeyword(found) else found
 
 
 def methods_for(operation_id: str) -> list[Callable[..., Any]]:
@@ -129,9 +135,24 @@ def test_the_readmes_import_nothing_from_generated() -> None:
 
 
 @pytest.mark.slow
-def test_every_operation_answers_against_a_real_appliance(appliance: Appliance) -> None:
+def test_every_operation_answers_against_a_real_appliance(tmp_path: Path) -> None:
     called: set[str] = set()
-    with Faxbot(appliance.url, appliance.tokens["admin"]) as faxbot:
+    appliance = receiving(tmp_path / "appliance")
+    with appliance.running(), Faxbot(appliance.url, appliance.tokens["admin"]) as faxbot:
+        document = b"%PDF-1.4 a received fax\n"
+        post(appliance, [received("rx-sdk", document)])
+        with Faxbot(appliance.url, appliance.tokens["desk"]) as desk:
+            inbound = desk.list_inbound_page(limit=5, to=OUR_NUMBER)
+            called.add("list_inbound")
+            assert isinstance(inbound, InboundFaxPage)
+            (fax,) = inbound.items
+            assert desk.get_inbound(fax.id) == fax
+            called.add("get_inbound")
+            assert desk.get_inbound_pdf(fax.id) == document
+            called.add("get_inbound_pdf")
+            assert desk.download_inbound_pdf(fax.id, tmp_path / "fax.pdf") == len(document)
+            assert (tmp_path / "fax.pdf").read_bytes() == document
+
         job = faxbot.send_fax(TO, b"Hello from every operation\n")
         called.add("send_fax")
         assert isinstance(job, FaxJob) and job.status == "queued"

@@ -123,10 +123,20 @@ class Appliance:
         raise AssertionError(f"job {job_id} not in {statuses} after {timeout} s: {job}")
 
 
-def build(root: Path, *, delay: float = 0.2, extra: str = "", port: int | None = None) -> Appliance:
-    """Compile the example config.d plus test keys and settings into root/build/."""
+def build(
+    root: Path,
+    *,
+    delay: float = 0.2,
+    extra: str = "",
+    port: int | None = None,
+    fragments: dict[str, str] | None = None,
+) -> Appliance:
+    """Compile the example config.d plus test keys and settings (and `fragments`: file name
+    -> YAML) into root/build/."""
     config = root / "config.d"
     config.mkdir(parents=True)
+    for name, text in (fragments or {}).items():
+        (config / name).write_text(text)
     for fragment in (REPO / "config.d").glob("*.yaml"):
         (config / fragment.name).write_text(fragment.read_text())
     keys = {"admin": new_key("admin", ALL_SCOPES), "reader": new_key("reader", ["fax:read"])}

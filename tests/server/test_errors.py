@@ -81,7 +81,7 @@ def test_each_refusal_has_its_own_code(appliance: Appliance) -> None:
         assert body["details"] == {"required_scope": "fax:send", "key_id": "reader"}
     with appliance.client() as client:
         error_of(client.get("/no/such/route"), 404, ErrorCode.NOT_FOUND)
-        error_of(client.get("/inbound"), 404, ErrorCode.NOT_FOUND)  # not mounted here
+        error_of(client.get("/inbound/0123"), 404, ErrorCode.INBOUND_NOT_FOUND)
         job = error_of(client.get("/fax/0123"), 404, ErrorCode.JOB_NOT_FOUND)
         assert job["details"] == {"id": "0123"}
         plugin = error_of(client.get("/plugins/nope"), 404, ErrorCode.PLUGIN_NOT_FOUND)

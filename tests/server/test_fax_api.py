@@ -226,7 +226,8 @@ def test_unknown_ids_and_bad_cursors(appliance: Appliance) -> None:
         assert client.get("/fax/0123").status_code == 404
         assert client.get("/plugins/nope").status_code == 404
         assert client.get("/fax", params={"cursor": "garbage!"}).status_code == 400
-        assert client.get("/inbound").status_code == 404  # no inbound provider configured
+        assert client.get("/inbound/0123").status_code == 404
+        assert client.get("/inbound", params={"cursor": "garbage!"}).status_code == 400
 
 
 def test_pagination(appliance: Appliance) -> None:
@@ -249,7 +250,7 @@ def test_config_plugins_registry_and_health(appliance: Appliance) -> None:
         config = client.get("/config").json()
         assert config["fingerprint"].startswith("sha256:") and config["profile"] == "dev"
         plugins = {p["id"]: p for p in client.get("/plugins").json()}
-        assert plugins["test"]["slots"] == ["outbound"] and plugins["test"]["enabled"]
+        assert plugins["test"]["slots"] == ["inbound", "outbound"] and plugins["test"]["enabled"]
         assert client.get("/plugins/local").json()["manifest"]["id"] == "local"
         registry = client.get("/plugin-registry").json()
         assert {"test", "local"} <= {p["id"] for p in registry["plugins"]}

@@ -28,6 +28,7 @@ HIPAA = (
     "  public_url: https://fax.example.test\n"
     "  audit_log: true\n"
     "  storage_encryption_key: ${env:FAXBOT_STORAGE_KEY}\n"
+    "  retention: {outbound_document_days: 7, inbound_document_days: 7}\n"
 )
 ROTATED = HIPAA + "  storage_encryption_previous_keys: ['${env:FAXBOT_OLD_STORAGE_KEY}']\n"
 MARKER = b"Faxbot test page"

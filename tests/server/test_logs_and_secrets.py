@@ -52,7 +52,12 @@ def test_json_lines_with_the_events_and_no_secret(tmp_path: Path) -> None:
         "request",
     } <= events
     ready = next(e for e in entries if e.get("event") == "ready")
-    assert ready["capabilities"]["outbound"] == ["get_status", "health_check", "send"]
+    assert ready["capabilities"]["outbound"] == [
+        "get_status",
+        "health_check",
+        "ingest_webhook",
+        "send",
+    ]
     request = next(e for e in entries if e.get("event") == "request")
     assert {"method", "path", "status", "ms", "key_id"} <= set(request)
     everything = "\n".join([*lines, *bodies])

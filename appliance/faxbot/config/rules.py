@@ -170,6 +170,15 @@ def check_profile(
             "the hipaa profile requires storage encryption: set a secret reference "
             "such as ${env:FAXBOT_STORAGE_KEY}",
         )
+    if ("appliance", "retention") not in merged.key_marks:  # its default ({}) says nothing
+        path = ("appliance", "retention")
+        yield Diagnostic.at(
+            merged.value_marks.get(path) or where,
+            path,
+            Code.HIPAA,
+            "the hipaa profile requires appliance.retention: say how many days documents and "
+            "rows are kept (null keeps them)",
+        )
     providers = data.get("providers")
     if isinstance(providers, dict):
         for slot, entry in providers.items():

@@ -10,8 +10,11 @@ provider at once, and a step costs no task of its own.
 
 Safety rules (the v2 mistakes): a send is retried only when the transport says the provider
 surely did not accept it (`TransportError.retryable`); a hand-over cut short by a crash is
-resolved with the transport's `find_sent`, never by sending again blindly; a job that stays in
-progress longer than `limits.send_timeout_seconds` is failed."""
+resolved with the transport's `find_sent`, never by sending again blindly, and so is a send
+whose outcome the transport cannot tell (`OutcomeUnknown`: the job stays handing over and is
+looked up later); a job that stays in progress longer than `limits.send_timeout_seconds` is
+failed. Once a job has ended (by a poll here, or a provider's webhook), the provider's copy of
+the document may go: the transport's `delete_copy`, when it has one, best effort."""
 
 from __future__ import annotations
 
@@ -23,10 +26,12 @@ from dataclasses import dataclass
 
 from faxbot.audit import Action, AuditLog, AuditUnavailable, DocumentDetail, Outcome
 from faxbot.plugins.contract import (
+    DeletesCopies,
     FaxStatus,
     FindsSent,
     OutboundFax,
     OutboundTransport,
+    OutcomeUnknown,
     Storage,
     StoredDocument,
     TransportError,
@@ -72,6 +77,7 @@ class Dispatcher:
         self._timers: dict[str, asyncio.TimerHandle] = {}  # job id -> its next step
         self._running: set[str] = set()  # job ids whose step is queued or under way
         self._due: asyncio.Queue[Job] = asyncio.Queue()
+        self._deletes_copies = transport if isinstance(transport, DeletesCopies) else None
 
     # -- finding work ----------------------------------------------------------------------
 
@@ -85,6 +91,25 @@ class Dispatcher:
             return
         loop = asyncio.get_running_loop()
         self._timers[job.id] = loop.call_at(loop.time() + delay, self._start, job)
+
+    def forget(self, job_id: str) -> None:
+        """The job ended elsewhere (a provider's webhook): its next poll is not needed."""
+        timer = self._timers.pop(job_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def ended(self, job: Job) -> None:
+        """A sent job has ended: the provider's copy of its document may go. Best effort: a
+        failure is logged and the job's result stands."""
+        if self._deletes_copies is None or job.provider_sid is None:
+            return
+        try:
+            await self._deletes_copies.delete_copy(job.provider_sid)
+        except Exception as exc:
+            self._log.warning(
+                "the provider's copy of the document was not deleted",
+                extra={"event": "delete_copy_failed", "job_id": job.id, "error": str(exc)},
+            )
 
     def _start(self, job: Job) -> None:
         self._timers.pop(job.id, None)
@@ -182,6 +207,17 @@ class Dispatcher:
             receipt = await self._transport.send(
                 OutboundFax(job_id=job.id, to=job.to, pages=job.pages, document=document)
             )
+        except OutcomeUnknown as exc:
+            if self._finds_sent is None:
+                return await self._fail(taken, Phase.HANDING_OVER, str(exc))
+            # Still handing over: the recovery path asks the provider (find_sent) when this
+            # is due, and sends again only if the provider does not have it.
+            self._log.warning(
+                "send outcome unknown: it will be looked up at the provider",
+                extra={"event": "send_outcome_unknown", "job_id": job.id, "error": str(exc)},
+            )
+            at = self._clock() + self._retry_delay(taken.attempts)
+            return await self._store.postpone(taken, Phase.HANDING_OVER, at)
         except TransportError as exc:
             if not exc.retryable:
                 return await self._fail(taken, Phase.HANDING_OVER, str(exc))
@@ -202,12 +238,13 @@ class Dispatcher:
             )
         first_poll = self._clock() + self._policy.first_poll_seconds
         sent = await self._store.handed_over(taken, receipt.provider_sid, first_poll)
-        if sent is not None:
-            self._log.info(
-                "job handed over",
-                extra={"event": "job_sent", "job_id": job.id, "provider_sid": receipt.provider_sid},
-            )
-            await self._record_hand_over(sent)
+        self._log.info(
+            "job handed over",
+            extra={"event": "job_sent", "job_id": job.id, "provider_sid": receipt.provider_sid},
+        )
+        # Recorded even when a webhook ended the job before this commit (sent is None then):
+        # the document left all the same.
+        await self._record_hand_over(taken)
         return sent
 
     async def _record_hand_over(self, job: Job) -> None:
@@ -284,6 +321,7 @@ class Dispatcher:
                     "job finished",
                     extra={"event": "job_finished", "job_id": job.id, "status": str(update.status)},
                 )
+                await self.ended(done)
             return done
         delay = min(self._policy.first_poll_seconds * 1.5**job.polls, self._policy.max_poll_seconds)
         return await self._store.poll_again(job, self._clock() + delay)

@@ -3,8 +3,9 @@ to. A document is stored before its job row is committed (a job never refers to 
 that is not there), so a request that fails in between, or a process that dies there, leaves
 a document behind; the request deletes it when it can tell no row refers to it, and the sweep
 catches the rest: at start and every SWEEP_SECONDS, documents older than GRACE_SECONDS whose
-job does not exist are deleted. Only keys of the form the job service makes are considered:
-whatever else the storage holds is not a job's."""
+job does not exist are deleted. The same holds for received faxes (stored before their row,
+issue 12): `inbound-<id>.pdf` without a row is deleted too. Only keys of the forms the job and
+inbound services make are considered: whatever else the storage holds is not theirs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from faxbot.plugins.contract import ListsDocuments, Storage
+from faxbot.store.inbound import InboundStore
 from faxbot.store.jobs import JobStore
 
 # Longer than any request can take between storing its document and committing its job (the
@@ -23,11 +25,23 @@ GRACE_SECONDS = 3600.0
 SWEEP_SECONDS = 3600.0
 BATCH = 500  # documents looked up in one query
 _DOCUMENT_KEY = re.compile(r"^([0-9a-f]{32})\.pdf$")
+_INBOUND_KEY = re.compile(r"^inbound-([0-9a-f]{32})\.pdf$")
 
 
 def document_key(job_id: str) -> str:
     """The storage key of job `job_id`'s document."""
     return f"{job_id}.pdf"
+
+
+def inbound_document_key(fax_id: str) -> str:
+    """The storage key of received fax `fax_id`'s document."""
+    return f"inbound-{fax_id}.pdf"
+
+
+def inbound_of(key: str) -> str | None:
+    """The id of the received fax whose document `key` is, or None."""
+    found = _INBOUND_KEY.match(key)
+    return found.group(1) if found else None
 
 
 def job_of(key: str) -> str | None:
@@ -48,7 +62,9 @@ class OrphanSweep:
         *,
         grace_seconds: float = GRACE_SECONDS,
         clock: Callable[[], float] = time.time,
+        inbound: InboundStore | None = None,
     ) -> None:
+        self._inbound = inbound
         self._store = store
         self._storage = storage
         self._listing = listing
@@ -70,15 +86,24 @@ class OrphanSweep:
         """Delete the unreferenced documents older than the grace period; how many."""
         deleted = 0
         batch: list[tuple[str, str]] = []
+        received: list[tuple[str, str]] = []
         async for key in await self._listing.list_documents(self._clock() - self._grace):
             job_id = job_of(key)
             if job_id is not None:
                 batch.append((key, job_id))
+            fax_id = inbound_of(key) if self._inbound is not None else None
+            if fax_id is not None:
+                received.append((key, fax_id))
             if len(batch) >= BATCH:
                 deleted += await self._delete_unreferenced(batch)
                 batch = []
+            if len(received) >= BATCH:
+                deleted += await self._delete_unreceived(received)
+                received = []
         if batch:
             deleted += await self._delete_unreferenced(batch)
+        if received:
+            deleted += await self._delete_unreceived(received)
         if deleted:
             self._log.warning(
                 f"deleted {deleted} stored documents no job refers to (left by failed or "
@@ -86,6 +111,14 @@ class OrphanSweep:
                 extra={"event": "orphans_deleted", "count": deleted},
             )
         return deleted
+
+    async def _delete_unreceived(self, batch: list[tuple[str, str]]) -> int:
+        assert self._inbound is not None
+        existing = await asyncio.to_thread(self._inbound.existing, [i for _, i in batch])
+        orphans = [key for key, fax_id in batch if fax_id not in existing]
+        for key in orphans:
+            await self._storage.delete(key)
+        return len(orphans)
 
     async def _delete_unreferenced(self, batch: list[tuple[str, str]]) -> int:
         existing = await asyncio.to_thread(self._store.existing, [job for _, job in batch])

@@ -88,3 +88,7 @@ class DatabaseUnavailable(JobError):
 class DatabaseLost(JobError):
     """The database file was deleted or replaced while the appliance ran: writes are refused
     until it is restarted on the right database."""
+
+
+class NotReceiving(JobError):
+    """No inbound transport is running (none configured, or the appliance is starting)."""

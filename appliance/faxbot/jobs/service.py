@@ -63,9 +63,19 @@ class Caller:
 
     id: str
     reads_all: bool = False
+    # Received faxes: those that arrived on these numbers (api_keys[].inbound_numbers), or
+    # all of them with the scope inbound:read_all.
+    inbound_numbers: frozenset[str] = frozenset()
+    reads_all_inbound: bool = False
 
     def owns(self, job: Job) -> bool:
         return self.reads_all or job.api_key_id == self.id
+
+    def receives_on(self, recipient: str | None) -> bool:
+        """Whether a fax received on `recipient` is this caller's to read."""
+        return self.reads_all_inbound or (
+            recipient is not None and recipient in self.inbound_numbers
+        )
 
 
 @dataclass(frozen=True)
@@ -277,6 +287,11 @@ class JobService:
             raise JobNotFound(f"no fax job with id {job_id[:64]!r}", {"id": job_id[:64]})
         await self._record(Action.FAX_STATUS_READ, Outcome.OK, caller.id, job.id)
         return job
+
+    def forget(self, job_ids: list[str]) -> None:
+        """These jobs' rows were deleted (retention): no longer answered from memory."""
+        for job_id in job_ids:
+            self._finished.pop(job_id, None)
 
     async def _get(self, job_id: str) -> Job | None:
         finished = self._finished.get(job_id)

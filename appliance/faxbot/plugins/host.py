@@ -18,6 +18,7 @@ from faxbot.plugins.contract import (
     START_FAIL_SECONDS,
     START_WARN_SECONDS,
     Deps,
+    DocumentLinks,
     FindsSent,
     HealthCheck,
     InboundTransport,
@@ -55,7 +56,9 @@ class Providers:
     storage: Storage | None = None
     lists_documents: ListsDocuments | None = None  # the storage's listing, when it has one
     auth: TokenValidator | None = None
-    webhooks: Mapping[str, WebhookReceiver] = field(default_factory=dict)  # by plugin id
+    # By plugin id: the instances that verify its webhooks, the outbound slot's first (a
+    # plugin in two slots runs twice, each with its settings; webhooks/service.py says why).
+    webhooks: Mapping[str, tuple[WebhookReceiver, ...]] = field(default_factory=dict)
     health: Mapping[str, HealthCheck] = field(default_factory=dict)  # by slot
 
 
@@ -105,6 +108,7 @@ class PluginHost:
         self._data_dir = data_dir
         self._log = logger
         self.running: dict[str, Running] = {}
+        self.document_links: DocumentLinks | None = None  # given when public_url is set
 
     async def start(self) -> None:
         """Start every enabled provider; on any failure stop those already started."""
@@ -130,6 +134,8 @@ class PluginHost:
             data_dir=self._data_dir,
             logger=self._log.getChild(plugin_id),
             webhook_url=f"{public_url.rstrip('/')}/webhooks/{plugin_id}" if public_url else None,
+            profile=self._artifact.profile,
+            document_links=self.document_links if public_url else None,
         )
         began = time.perf_counter()
         try:
@@ -179,11 +185,7 @@ class PluginHost:
             storage=storage if isinstance(storage, Storage) else None,
             lists_documents=storage if isinstance(storage, ListsDocuments) else None,
             auth=auth if isinstance(auth, TokenValidator) else None,
-            webhooks={
-                r.installed.id: r.instance
-                for _, r in claimed("ingest_webhook")
-                if isinstance(r.instance, WebhookReceiver)
-            },
+            webhooks=_webhook_receivers(claimed("ingest_webhook")),
             health={
                 slot: r.instance
                 for slot, r in claimed("health_check")
@@ -208,3 +210,16 @@ class PluginHost:
                         "plugin": running.installed.id,
                     },
                 )
+
+
+WEBHOOK_ORDER = ("outbound", "inbound", "storage", "auth")  # who verifies a webhook first
+
+
+def _webhook_receivers(
+    claimed: list[tuple[str, Running]],
+) -> dict[str, tuple[WebhookReceiver, ...]]:
+    found: dict[str, list[WebhookReceiver]] = {}
+    for _, running in sorted(claimed, key=lambda item: WEBHOOK_ORDER.index(item[0])):
+        if isinstance(running.instance, WebhookReceiver):
+            found.setdefault(running.installed.id, []).append(running.instance)
+    return {plugin_id: tuple(instances) for plugin_id, instances in found.items()}

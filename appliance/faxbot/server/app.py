@@ -27,18 +27,18 @@ from faxbot.server.plugin_views import PluginViews, load_registry
 from faxbot.server.ratelimit import RateLimits
 from faxbot.server.request_ids import send_request_id
 from faxbot.server.requestlog import RequestLog
-from faxbot.server.routes import fax, handlers, keys, plugins, system
+from faxbot.server.routes import documents, fax, handlers, inbound, keys, plugins, system, webhooks
 
 MULTIPART_SLACK = 64 * 1024  # form overhead allowed beyond the document limit
 # What route handlers may ask for by parameter name (Litestar's dependency injection).
-DEPENDENCIES = ("jobs", "plugins", "artifact", "appliance", "audit")
+DEPENDENCIES = ("jobs", "inbound", "plugins", "artifact", "appliance", "audit")
 
 
 def route_handlers(operations: Iterable[str] | None = None) -> list[HTTPRouteHandler]:
     """The handlers of `operations` and the ones outside the catalog (health, the 405); all
     of them when None. Codegen builds the spec from all of them: the API's one source."""
-    entries = [*fax.HANDLERS, *plugins.HANDLERS, *system.HANDLERS, *keys.HANDLERS]
-    return handlers(entries, operations)
+    entries = [*fax.HANDLERS, *inbound.HANDLERS, *plugins.HANDLERS, *system.HANDLERS]
+    return handlers([*entries, *keys.HANDLERS], operations)
 
 
 def described_app(handlers: list[HTTPRouteHandler]) -> Litestar:
@@ -93,6 +93,7 @@ def create_app(
         # Cached once it exists (the lifespan made it before the first request); before
         # that, or with no outbound transport, asking for it answers 503.
         "jobs": Provide(lambda: appliance.jobs, use_cache=True, sync_to_thread=False),
+        "inbound": Provide(lambda: appliance.inbound, use_cache=True, sync_to_thread=False),
         "plugins": provide(views),
         "artifact": provide(artifact),
         "appliance": provide(appliance),
@@ -100,7 +101,11 @@ def create_app(
     }
     assert tuple(dependencies) == DEPENDENCIES
     app = Litestar(
-        route_handlers=route_handlers(artifact.surface.operations),
+        route_handlers=[
+            *route_handlers(artifact.surface.operations),
+            webhooks.handler(limits.webhook_body_bytes),
+            documents.get_document_link,
+        ],
         dependencies=dependencies,
         lifespan=[appliance.lifespan],
         state=State(

@@ -37,6 +37,7 @@ KEY_OPT = "key"  # a route that needs a valid key but no scope (opt={KEY_OPT: Tr
 OPERATION_OPT = "operation"  # the catalog's operationId, for the audit log
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="faxbot"'}
 READ_ALL_SCOPE = "fax:read_all"  # reads every key's jobs, not only the key's own
+INBOUND_READ_ALL_SCOPE = "inbound:read_all"  # every number's received faxes
 UNAUTHENTICATED = (ErrorCode.MISSING_API_KEY, ErrorCode.INVALID_API_KEY)
 
 
@@ -49,10 +50,16 @@ class ApiKey:
     scopes: frozenset[str]
     expires_at: float | None
     rate_limit: RateLimit | None = None
+    inbound_numbers: frozenset[str] = frozenset()
 
     @property
     def caller(self) -> Caller:
-        return Caller(self.id, reads_all=READ_ALL_SCOPE in self.scopes)
+        return Caller(
+            self.id,
+            reads_all=READ_ALL_SCOPE in self.scopes,
+            inbound_numbers=self.inbound_numbers,
+            reads_all_inbound=INBOUND_READ_ALL_SCOPE in self.scopes,
+        )
 
 
 def _expiry(text: str | None) -> float | None:
@@ -75,6 +82,7 @@ class KeyRing:
                 frozenset(e.scopes),
                 _expiry(e.expires),
                 default_rate_limit if e.rate_limit is msgspec.UNSET else e.rate_limit,
+                frozenset(e.inbound_numbers),
             )
             for e in entries
         ]

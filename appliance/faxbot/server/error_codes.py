@@ -65,6 +65,38 @@ class ErrorCode(StrEnum):
         "offers (`GET /config` lists what is served).",
     )
     JOB_NOT_FOUND = ("job_not_found", 404, "No fax job has that id.")
+    INBOUND_NOT_FOUND = (
+        "inbound_not_found",
+        404,
+        "No received fax with that id that this key may read (another number's fax answers "
+        "the same).",
+    )
+    DOCUMENT_DELETED = (
+        "document_deleted",
+        410,
+        "The received fax's document was deleted under `appliance.retention`; its record remains.",
+    )
+    DOCUMENT_LINK_NOT_FOUND = (
+        "document_link_not_found",
+        404,
+        "No document behind that link: it never existed, expired, or was used already.",
+    )
+    WEBHOOK_NOT_FOUND = (
+        "webhook_not_found",
+        404,
+        "No running plugin with that id takes webhooks (capability `ingest_webhook`).",
+    )
+    WEBHOOK_REJECTED = (
+        "webhook_rejected",
+        401,
+        "The plugin could not verify the webhook (signature or credentials); nothing was changed.",
+    )
+    WEBHOOK_TOO_LARGE = (
+        "webhook_too_large",
+        413,
+        "The webhook body is larger than `appliance.limits.webhook_body_bytes`; refused "
+        "before it was read whole.",
+    )
     PLUGIN_NOT_FOUND = (
         "plugin_not_found",
         404,

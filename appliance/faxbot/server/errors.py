@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from faxbot.audit import AuditUnavailable
+from faxbot.inbound.service import DocumentGone, InboundNotFound
 from faxbot.jobs.errors import (
     DatabaseLost,
     DatabaseUnavailable,
@@ -23,6 +24,7 @@ from faxbot.jobs.errors import (
     InvalidNumber,
     InvalidRequest,
     JobNotFound,
+    NotReceiving,
     NotSending,
     RendererBusy,
     RenderFailed,
@@ -122,6 +124,9 @@ DOMAIN_CODES: dict[type[Exception], ErrorCode] = {
     JobNotFound: ErrorCode.JOB_NOT_FOUND,
     DestinationRefused: ErrorCode.DESTINATION_REFUSED,
     NotSending: ErrorCode.TRANSPORT_UNAVAILABLE,
+    NotReceiving: ErrorCode.TRANSPORT_UNAVAILABLE,
+    InboundNotFound: ErrorCode.INBOUND_NOT_FOUND,
+    DocumentGone: ErrorCode.DOCUMENT_DELETED,
     StorageFull: ErrorCode.STORAGE_FULL,
     DatabaseLost: ErrorCode.DATABASE_LOST,
     DatabaseUnavailable: ErrorCode.DATABASE_UNAVAILABLE,

@@ -26,14 +26,17 @@ from faxbot.audit import Action, AuditLog, AuditUnavailable, Outcome, StartedDet
 from faxbot.destinations import DestinationPolicy
 from faxbot.dispatch.dispatcher import Dispatcher, DispatchPolicy
 from faxbot.documents.renderers import TextRenderers, pool_size
+from faxbot.inbound.service import InboundService, InboundSource
 from faxbot.jobs.documents import OrphanSweep
-from faxbot.jobs.errors import NotSending
+from faxbot.jobs.errors import NotReceiving, NotSending
 from faxbot.jobs.service import JobService, Uploads
 from faxbot.kernel.secrets import SecretUnavailable
 from faxbot.keys import expiry_instant
-from faxbot.plugins.contract import Storage, StoredDocument
+from faxbot.links import DocumentLinkService
+from faxbot.plugins.contract import DeletesCopies, Storage, StoredDocument
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
+from faxbot.retention import RetentionSweep
 from faxbot.store.database import (
     Database,
     DatabaseReplaced,
@@ -43,8 +46,11 @@ from faxbot.store.database import (
     database_url,
     migrate,
 )
+from faxbot.store.inbound import InboundStore
 from faxbot.store.jobs import JobStore
+from faxbot.store.links import LinkStore
 from faxbot.store.writer import Writer
+from faxbot.webhooks.service import WebhookService
 
 # Blocking calls (the database, files, plugins' own) run in the event loop's default
 # executor, the one thread pool; its stock size (cpu+4) would cap concurrent fsyncs.
@@ -98,11 +104,15 @@ class Appliance:
         self.database: Database | None = None
         self.writer: Writer | None = None
         self._jobs: JobService | None = None
+        self._inbound: InboundService | None = None
+        self._webhooks: WebhookService | None = None
+        self.links: DocumentLinkService | None = None
         self.audit: AuditLog | None = None
         self._lock_fd: int | None = None
         self._umask: int | None = None  # the process's own, while the appliance runs
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
+        self._retention_task: asyncio.Task[None] | None = None
         self.ready = False
         self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
         self.address: str | None = None  # the URL it listens on, once `faxbot serve` bound it
@@ -126,6 +136,18 @@ class Appliance:
         if self._jobs is None:
             raise NotSending("no outbound transport is running")
         return self._jobs
+
+    @property
+    def inbound(self) -> InboundService:
+        if self._inbound is None:
+            raise NotReceiving("no inbound transport is running")
+        return self._inbound
+
+    @property
+    def webhooks(self) -> WebhookService:
+        if self._webhooks is None:
+            raise NotReceiving("the appliance is not started")
+        return self._webhooks
 
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
@@ -235,13 +257,90 @@ class Appliance:
                 f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}"
             ) from None
         store = JobStore(database, self.writer)
+        inbound_store = InboundStore(database, self.writer)
         self.audit = await self._open_audit()
+        public_url = self.artifact.appliance.public_url
+        if public_url:
+            self.links = DocumentLinkService(
+                LinkStore(database, self.writer), public_url, self.log.getChild("links")
+            )
+            self.host.document_links = self.links
         await self.host.start()
         self.providers = providers = await self._encrypted(self.host.providers())
+        if self.links is not None and providers.storage is not None:
+            self.links.storage = providers.storage
         await self._record_start()
+        dispatcher = await self._start_sending(store)
+        self._inbound = self._start_receiving(inbound_store)
+        self._webhooks = WebhookService(
+            providers.webhooks,
+            jobs=store if dispatcher is not None else None,
+            dispatcher=dispatcher,
+            inbound=self._inbound,
+            logger=self.log.getChild("webhooks"),
+            audit=self.audit,
+        )
+        if providers.storage is not None and providers.lists_documents is not None:
+            sweep = OrphanSweep(
+                store,
+                providers.storage,
+                providers.lists_documents,
+                self.log.getChild("orphans"),
+                inbound=inbound_store,
+            )
+            self._sweep_task = asyncio.create_task(sweep.run())
+        if providers.storage is not None:
+            retention = RetentionSweep(
+                self.artifact.appliance.retention,
+                store,
+                inbound_store,
+                providers.storage,
+                self.log.getChild("retention"),
+                links=LinkStore(database, self.writer),
+                jobs_deleted=self._forget_jobs,
+            )
+            if retention.active:
+                self._retention_task = asyncio.create_task(retention.run())
+
+    def _forget_jobs(self, job_ids: list[str]) -> None:
+        if self._jobs is not None:
+            self._jobs.forget(job_ids)
+
+    def _start_receiving(self, inbound_store: InboundStore) -> InboundService | None:
+        """The inbound service, when an enabled inbound plugin runs (with storage)."""
+        inbound = self.artifact.enabled("inbound")
+        running = self.host.running.get("inbound")
+        if inbound is None or running is None:
+            return None
+        storage = self.providers.storage
+        if storage is None:
+            raise StartupError(
+                "an enabled inbound provider needs an enabled storage "
+                "provider (providers.storage in config.d)"
+            )
+        instance = running.instance
+        source = InboundSource(
+            plugin=inbound.plugin,
+            transport=self.providers.inbound,
+            deletes_copies=instance if isinstance(instance, DeletesCopies) else None,
+        )
+        return InboundService(
+            inbound_store,
+            storage,
+            source,
+            max_document_bytes=self.artifact.appliance.limits.webhook_body_bytes,
+            logger=self.log.getChild("inbound"),
+            audit=self.audit,
+        )
+
+    async def _start_sending(self, store: JobStore) -> Dispatcher | None:
+        """The dispatcher and the job service, when an enabled outbound plugin runs."""
+        providers = self.providers
+        database = self.database
+        assert database is not None
         outbound = self.artifact.enabled("outbound")
         if providers.outbound is None or outbound is None:
-            return
+            return None
         if providers.storage is None:
             raise StartupError(
                 "an enabled outbound provider needs an enabled storage "
@@ -259,11 +358,6 @@ class Appliance:
         if database.dialect == "sqlite":  # the only appliance on this database
             await dispatcher.recover()
         self._dispatch_task = asyncio.create_task(dispatcher.run())
-        if providers.lists_documents is not None:
-            sweep = OrphanSweep(
-                store, providers.storage, providers.lists_documents, self.log.getChild("orphans")
-            )
-            self._sweep_task = asyncio.create_task(sweep.run())
         await self.renderers.start()
         self._jobs = JobService(
             store,
@@ -285,8 +379,13 @@ class Appliance:
             "dispatcher started",
             extra={"event": "dispatcher_started", "unfinished_jobs": unfinished},
         )
+        return dispatcher
 
     async def _stop(self) -> None:
+        if self._retention_task is not None:
+            self._retention_task.cancel()
+            await asyncio.gather(self._retention_task, return_exceptions=True)
+            self._retention_task = None
         if self._sweep_task is not None:
             self._sweep_task.cancel()
             await asyncio.gather(self._sweep_task, return_exceptions=True)
@@ -296,6 +395,8 @@ class Appliance:
             await asyncio.gather(self._dispatch_task, return_exceptions=True)
             self._dispatch_task = None
         self._jobs = None
+        self._inbound = None
+        self._webhooks = None
         await self.renderers.stop()
         await self.host.stop()
         if self.audit is not None:

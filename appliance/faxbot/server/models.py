@@ -42,6 +42,26 @@ class FaxJobPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
+class InboundFax(msgspec.Struct, kw_only=True):
+    """A received fax. `from` and `to` are E.164 numbers when the provider gave them; the PDF
+    is at GET /inbound/{id}/pdf until retention deletes it (`document_deleted`)."""
+
+    id: str
+    sender: str | None = msgspec.field(name="from")
+    to: str | None
+    pages: int | None
+    status: str
+    provider: str
+    provider_sid: str
+    received_at: DateTime
+    document_deleted: bool
+
+
+class InboundFaxPage(msgspec.Struct, kw_only=True):
+    items: list[InboundFax]
+    next_cursor: str | None
+
+
 class ErrorBody(msgspec.Struct, kw_only=True):
     """The body of every error. `code` is for programs (accept codes you do not know);
     `error` is the message for people, `detail` the same message for Faxbot v2 clients."""

@@ -13,6 +13,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     Operation,
     Parameter,
+    Reference,
     RequestBody,
     Schema,
     SecurityScheme,
@@ -31,6 +32,7 @@ _DESCRIPTIONS = {
     403: "The API key lacks the scope this operation needs.",
     404: "No such resource.",
     405: "The route does not take this method.",
+    410: "The document was deleted under the appliance's retention settings.",
     413: "The document is larger than the upload limit.",
     415: "Not multipart/form-data, or a document that is neither PDF nor UTF-8 text.",
     422: "An unreadable PDF, too many pages, an Idempotency-Key reused for another fax, or a "
@@ -91,6 +93,19 @@ class SendFaxOperation(Operation):
         )
 
 
+@dataclass
+class PdfOperation(Operation):
+    """GET /inbound/{id}/pdf: the answer is a binary PDF (the handler streams it), declared
+    as `format: binary` so the SDKs read it as bytes, not text."""
+
+    def __post_init__(self) -> None:
+        if self.responses and "200" in self.responses:
+            answer = self.responses["200"]
+            if not isinstance(answer, Reference) and answer.content:
+                for media in answer.content.values():
+                    media.schema = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Faxbot",
@@ -120,4 +135,4 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-__all__ = ["SECURITY", "SendFaxOperation", "errors", "openapi_config"]
+__all__ = ["SECURITY", "PdfOperation", "SendFaxOperation", "errors", "openapi_config"]

@@ -75,6 +75,9 @@ class Job:
     sent_at: float | None
     created_at: float
     updated_at: float
+    # When retention deleted the document (appliance.retention.outbound_document_days);
+    # None while it is stored. Added by migration 0003.
+    document_deleted_at: float | None = None
 
     @property
     def terminal(self) -> bool:
@@ -176,6 +179,28 @@ class _Statements:
             f"{bind('now')} ORDER BY next_action_at LIMIT {bind('limit')}"
         )
         self._select = select
+        self.by_backend_id = f"{select} WHERE id = {bind('id')} AND backend = {bind('backend')}"
+        self.by_backend_sid = (
+            f"{select} WHERE backend = {bind('backend')} AND provider_sid = {bind('sid')}"
+        )
+        self.seen_event = (
+            "INSERT INTO webhook_events (plugin, event_id, received_at) VALUES "  # noqa: S608
+            f"({bind('plugin')}, {bind('event_id')}, {bind('now')}) ON CONFLICT DO NOTHING"
+        )
+        self.documents_due = (
+            f"SELECT id, document_key FROM jobs WHERE phase = {bind('done')} "  # noqa: S608
+            f"AND updated_at < {bind('before')} AND document_deleted_at IS NULL "
+            f"ORDER BY updated_at LIMIT {bind('limit')}"
+        )
+        self.document_deleted = (
+            f"UPDATE jobs SET document_deleted_at = {bind('now')} WHERE id = {bind('id')}"  # noqa: S608
+        )
+        self.rows_due = (
+            f"SELECT id, document_key, document_deleted_at FROM jobs WHERE "  # noqa: S608
+            f"phase = {bind('done')} AND updated_at < {bind('before')} "
+            f"ORDER BY updated_at LIMIT {bind('limit')}"
+        )
+        self.delete_row = f"DELETE FROM jobs WHERE id = {bind('id')} AND phase = {bind('done')}"  # noqa: S608
         self.count_unfinished = f"SELECT count(*) FROM jobs WHERE {unfinished}"  # noqa: S608
 
     def page(self, conditions: tuple[str, ...]) -> str:
@@ -215,6 +240,35 @@ class _Statements:
                 f"AND phase = {bind('expected')}"
             )
         return found
+
+
+class ReportResult(StrEnum):
+    """What a provider's status report did to the job it names."""
+
+    APPLIED = "applied"  # the job moved forward (or learnt its provider id)
+    UNCHANGED = "unchanged"  # the job was there already, or further
+    DUPLICATE = "duplicate"  # this event was applied before: ignored
+    UNKNOWN = "unknown"  # no job of this backend has that id or provider id
+
+
+def forward(
+    job: Job, provider_sid: str, status: FaxStatus, error: str | None, pages: int | None
+) -> dict[str, Any]:
+    """The changes a status report makes to `job`: status moves only forward (queued, in
+    progress, then SUCCESS or FAILED, which are final). A report that arrives while the
+    hand-over is being committed (the provider was faster than our database) still lands: it
+    sets the provider id, and a final status ends the job; the dispatcher's commit of the
+    hand-over then finds the job moved on and leaves it."""
+    if job.phase is Phase.DONE:
+        return {}
+    changes: dict[str, Any] = {}
+    if job.provider_sid is None:
+        changes["provider_sid"] = provider_sid
+    if status in (FaxStatus.SUCCESS, FaxStatus.FAILED):
+        changes.update(phase=Phase.DONE, status=status, error=error)
+        if pages is not None:
+            changes["pages"] = pages
+    return changes
 
 
 class BadCursor(ValueError):
@@ -455,6 +509,90 @@ class JobStore:
         if not await self._writer.write(run):
             return None
         return dataclasses.replace(job, **changes)
+
+    async def apply_report(
+        self,
+        *,
+        backend: str,
+        event_id: str,
+        provider_sid: str,
+        job_id: str | None,
+        status: FaxStatus,
+        error: str | None = None,
+        pages: int | None = None,
+    ) -> tuple[ReportResult, Job | None]:
+        """Apply a provider's status report of a job of `backend`, found by `job_id` when the
+        provider echoed it, else by `provider_sid`, once per `event_id` (remembered in the same
+        transaction, so a report is applied exactly once)."""
+        now = self._clock()
+        sql = self._sql
+
+        def run(cursor: Any) -> tuple[ReportResult, Job | None]:
+            event = {"plugin": backend, "event_id": event_id, "now": now}
+            if cursor.execute(sql.seen_event, event).rowcount != 1:
+                return ReportResult.DUPLICATE, None
+            row = None
+            if job_id is not None:
+                cursor.execute(sql.by_backend_id, {"id": job_id, "backend": backend})
+                row = cursor.fetchone()
+            if row is None:
+                cursor.execute(sql.by_backend_sid, {"backend": backend, "sid": provider_sid})
+                row = cursor.fetchone()
+            if row is None:
+                return ReportResult.UNKNOWN, None
+            job = _job(row)
+            changes = forward(job, provider_sid, status, error, pages)
+            if not changes:
+                return ReportResult.UNCHANGED, job
+            changes["updated_at"] = now
+            params = {_COLUMN_OF.get(f, f): _db_value(v) for f, v in changes.items()}
+            update = sql.update(tuple(params))
+            params["id"], params["expected"] = job.id, job.phase.value
+            if cursor.execute(update, params).rowcount != 1:
+                return ReportResult.UNCHANGED, job
+            return ReportResult.APPLIED, dataclasses.replace(job, **changes)
+
+        return await self._writer.write(run)
+
+    def documents_due(self, before: float, limit: int) -> list[tuple[str, str]]:
+        """(job id, document key) of finished jobs last changed before `before` whose document
+        is still stored, oldest first."""
+        with self._database.reading() as cursor:
+            cursor.execute(
+                self._sql.documents_due,
+                {"done": Phase.DONE.value, "before": before, "limit": limit},
+            )
+            return [(str(r[0]), str(r[1])) for r in cursor.fetchall()]
+
+    async def document_deleted(self, job_ids: list[str]) -> None:
+        """Note that retention deleted these jobs' documents."""
+        now = self._clock()
+        sql = self._sql.document_deleted
+
+        def run(cursor: Any) -> None:
+            for job_id in job_ids:
+                cursor.execute(sql, {"now": now, "id": job_id})
+
+        await self._writer.write(run)
+
+    def rows_due(self, before: float, limit: int) -> list[tuple[str, str, float | None]]:
+        """(id, document key, document_deleted_at) of finished jobs last changed before
+        `before`, oldest first."""
+        with self._database.reading() as cursor:
+            cursor.execute(
+                self._sql.rows_due, {"done": Phase.DONE.value, "before": before, "limit": limit}
+            )
+            return [(str(r[0]), str(r[1]), r[2]) for r in cursor.fetchall()]
+
+    async def delete_rows(self, job_ids: list[str]) -> None:
+        """Delete these finished jobs' rows (retention)."""
+        sql = self._sql.delete_row
+
+        def run(cursor: Any) -> None:
+            for job_id in job_ids:
+                cursor.execute(sql, {"id": job_id, "done": Phase.DONE.value})
+
+        await self._writer.write(run)
 
     async def start_hand_over(self, job: Job, lease_until: float) -> Job | None:
         """queued -> handing_over, counting the attempt. None if someone else took it."""

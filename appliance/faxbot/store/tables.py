@@ -46,4 +46,56 @@ jobs = Table(
     Index("ix_jobs_phase_next", "phase", "next_action_at"),
     Index("ix_jobs_created", "created_at", "id"),
     Index("ix_jobs_owner_created", "api_key_id", "created_at", "id"),
+    Index("ix_jobs_backend_sid", "backend", "provider_sid"),
+    Index("ix_jobs_updated", "updated_at"),
+)
+
+# Received faxes (issue 12). `provider` is the plugin id that received it; one row per fax at
+# that provider, whatever how often its webhook is delivered.
+inbound_faxes = Table(
+    "inbound_faxes",
+    metadata,
+    Column("id", String(32), nullable=False),
+    Column("sender", String(32), nullable=True),
+    Column("recipient", String(32), nullable=True),
+    Column("pages", Integer, nullable=True),
+    Column("received_at", Float, nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("provider_sid", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("document_key", String(64), nullable=False),
+    Column("document_deleted_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("provider", "provider_sid", name="uq_inbound_provider_sid"),
+    Index("ix_inbound_received", "received_at", "id"),
+    Index("ix_inbound_recipient_received", "recipient", "received_at", "id"),
+    Index("ix_inbound_sender_received", "sender", "received_at", "id"),
+    Index("ix_inbound_created", "created_at"),
+)
+
+# Provider events already applied, so that a second delivery of one is acknowledged and
+# ignored; rows go with appliance.retention.row_days (events: webhook_event_days).
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("plugin", String(40), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("received_at", Float, nullable=False),
+    PrimaryKeyConstraint("plugin", "event_id"),
+    Index("ix_webhook_events_received", "received_at"),
+)
+
+# Short-lived single-use links to a stored document (Deps.document_links): only the SHA-256
+# of each token is kept.
+document_links = Table(
+    "document_links",
+    metadata,
+    Column("token_sha256", String(64), nullable=False),
+    Column("document_key", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("token_sha256"),
+    Index("ix_document_links_expires", "expires_at"),
 )

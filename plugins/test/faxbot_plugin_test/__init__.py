@@ -1,5 +1,15 @@
-"""The test transport: an outbound plugin that sends nothing. A fax succeeds `delay_seconds`
-after hand-over, or fails when its number is in `fail_numbers`.
+"""The test transport: a plugin that sends nothing and receives what tests post to it. A fax
+succeeds `delay_seconds` after hand-over, or fails when its number is in `fail_numbers`; a
+number in `outcome_unknown_numbers` is taken (written to the ledger) but `send` raises
+OutcomeUnknown, as a provider whose answer was lost.
+
+Its receiving half (slot inbound, capability ingest_webhook; webhook.py has the format): a
+JSON body signed with HMAC-SHA256 under `webhook_secret` carries status reports and received
+faxes. A received fax's PDF comes in the body, or lies in the provider's inbox
+(data_dir/test-transport-inbox/<provider_sid>.pdf), where `get_inbound_pdf` reads it and
+`delete_copy` deletes it. With `document_link_seconds` (and the appliance's public_url), each
+send asks the appliance for a document link and records it in the ledger as `content_url`, as
+a provider that fetches the document itself would be given one.
 
 It plays a provider: every hand-over is appended to a ledger file under the appliance's
 data_dir, the provider's own record, and is on disk (fsync'd) before `send` returns.
@@ -16,28 +26,42 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from faxbot.plugins.contract import (
+    DeletesCopies,
     Deps,
+    DocumentLinks,
     FaxStatus,
     FindsSent,
     Health,
     HealthCheck,
+    InboundTransport,
     Manifest,
     OutboundFax,
     OutboundTransport,
+    OutcomeUnknown,
     Plugin,
+    ReceivedFax,
     SendReceipt,
     StatusUpdate,
     TransportError,
+    TransportEvent,
+    WebhookReceiver,
+    WebhookRequest,
     load_manifest,
 )
 
+from faxbot_plugin_test.webhook import read_events, verify
+
 FAILED_MESSAGE = "test transport: the number is in fail_numbers"
+UNKNOWN_MESSAGE = "test transport: the number is in outcome_unknown_numbers (answer lost)"
 LEDGER = "test-transport-ledger.jsonl"
+DELETED = "test-transport-deleted-copies.jsonl"  # every delete_copy, one sid a line
+INBOX = "test-transport-inbox"  # the provider's copies of received faxes: <sid>.pdf
+CHUNK = 64 * 1024
 
 
 def read_ledger(data_dir: Path) -> list[dict[str, Any]]:
@@ -48,7 +72,23 @@ def read_ledger(data_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-class TestTransport(Plugin, OutboundTransport, FindsSent, HealthCheck):
+def read_deleted_copies(data_dir: Path) -> list[str]:
+    """The provider sids whose copies `delete_copy` deleted, oldest first."""
+    path = data_dir / DELETED
+    if not path.exists():
+        return []
+    return [line for line in path.read_text().splitlines() if line]
+
+
+class TestTransport(
+    Plugin,
+    OutboundTransport,
+    FindsSent,
+    InboundTransport,
+    WebhookReceiver,
+    DeletesCopies,
+    HealthCheck,
+):
     __test__ = False  # not a pytest test class
     manifest: ClassVar[Manifest] = load_manifest(__name__)
 
@@ -56,14 +96,27 @@ class TestTransport(Plugin, OutboundTransport, FindsSent, HealthCheck):
         self._clock = clock
         self._delay = 1.0
         self._fail_numbers: frozenset[str] = frozenset()
+        self._unknown_numbers: frozenset[str] = frozenset()
         self._read_documents = False
+        self._secrets: tuple[bytes, ...] = ()
         self._data_dir: Path | None = None
         self._ledger: Ledger | None = None
+        self._links: DocumentLinks | None = None
+        self._link_ttl: float | None = None
 
     async def start(self, settings: Mapping[str, Any], deps: Deps) -> None:
         self._delay = float(settings["delay_seconds"])
         self._fail_numbers = frozenset(settings["fail_numbers"])
+        self._unknown_numbers = frozenset(settings.get("outcome_unknown_numbers", ()))
         self._read_documents = bool(settings["read_documents"])
+        ttl = settings.get("document_link_seconds")
+        self._link_ttl = None if ttl is None else float(ttl)
+        self._links = deps.document_links
+        self._secrets = tuple(
+            str(settings[name]).encode()
+            for name in ("webhook_secret", "webhook_previous_secret")
+            if settings.get(name)
+        )
         await asyncio.to_thread(deps.data_dir.mkdir, parents=True, exist_ok=True)
         self._data_dir = deps.data_dir
         fd = await asyncio.to_thread(
@@ -93,7 +146,11 @@ class TestTransport(Plugin, OutboundTransport, FindsSent, HealthCheck):
             async for chunk in fax.document.chunks():
                 digest.update(chunk)
             entry["document_sha256"] = digest.hexdigest()
+        if self._link_ttl is not None and self._links is not None:  # as Phaxio's content_url
+            entry["content_url"] = await self._links.link(fax.document, self._link_ttl)
         await self._ledger.append((json.dumps(entry, sort_keys=True) + "\n").encode())
+        if fax.to in self._unknown_numbers:  # taken, but the answer never came back
+            raise OutcomeUnknown(UNKNOWN_MESSAGE)
         return SendReceipt(provider_sid=sid)
 
     async def find_sent(self, job_id: str) -> SendReceipt | None:
@@ -121,6 +178,62 @@ class TestTransport(Plugin, OutboundTransport, FindsSent, HealthCheck):
 
     async def health(self) -> Health:
         return Health(ok=True, detail="test transport: nothing to reach")
+
+    # -- the receiving half ----------------------------------------------------------------
+
+    async def ingest_webhook(self, request: WebhookRequest) -> Sequence[TransportEvent]:
+        verify(request, self._secrets)
+        return read_events(request.body)
+
+    def _inbox(self) -> Path:
+        if self._data_dir is None:
+            raise TransportError("test transport used before start()", retryable=True)
+        return self._data_dir / INBOX
+
+    async def list_inbound(self, since: float | None) -> Sequence[ReceivedFax]:
+        inbox = self._inbox()
+
+        def listed() -> list[ReceivedFax]:
+            found = []
+            for path in sorted(inbox.glob("*.pdf")) if inbox.is_dir() else []:
+                at = path.stat().st_mtime
+                if since is None or at >= since:
+                    found.append(ReceivedFax(path.stem, None, None, None, at))
+            return sorted(found, key=lambda fax: fax.received_at)
+
+        return await asyncio.to_thread(listed)
+
+    async def get_inbound_pdf(self, provider_sid: str) -> AsyncIterator[bytes]:
+        path = self._inbox() / f"{_safe(provider_sid)}.pdf"
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise TransportError(
+                f"test transport: no received fax {provider_sid!r}", retryable=False
+            ) from None
+        return _chunked(data)
+
+    async def delete_copy(self, provider_sid: str) -> None:
+        inbox = self._inbox()
+
+        def delete() -> None:
+            (inbox / f"{_safe(provider_sid)}.pdf").unlink(missing_ok=True)
+            with (inbox.parent / DELETED).open("a") as deleted:
+                deleted.write(provider_sid + "\n")
+
+        await asyncio.to_thread(delete)
+
+
+def _safe(provider_sid: str) -> str:
+    """A provider sid as a file name: nothing that leaves the inbox."""
+    if not provider_sid or not all(c.isalnum() or c in "-_." for c in provider_sid):
+        raise TransportError(f"not a test transport sid: {provider_sid!r}", retryable=False)
+    return provider_sid
+
+
+async def _chunked(data: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), CHUNK):
+        yield data[start : start + CHUNK]
 
 
 class Ledger:

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { readFile, rename, rm } from "node:fs/promises";
 import { basename } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
 import { ConnectionError, errorFor, WaitTimeoutError } from "./errors.js";
 import {
@@ -61,6 +65,24 @@ export interface ListFaxesOptions {
 }
 
 export interface ListFaxesPageOptions extends ListFaxesOptions {
+  /** `next_cursor` of the previous page; left out for the first page. */
+  cursor?: string | null | undefined;
+}
+
+export interface ListInboundOptions {
+  /** Received faxes per page, 1-200 (the appliance's default is 50). */
+  limit?: number | undefined;
+  /** Only faxes to this number of ours (E.164). */
+  to?: string | undefined;
+  /** Only faxes from this number (E.164). */
+  from?: string | undefined;
+  /** Only faxes received at or after this moment. */
+  receivedSince?: Moment | undefined;
+  /** Only faxes received before this moment. */
+  receivedUntil?: Moment | undefined;
+}
+
+export interface ListInboundPageOptions extends ListInboundOptions {
   /** `next_cursor` of the previous page; left out for the first page. */
   cursor?: string | null | undefined;
 }
@@ -221,6 +243,82 @@ export class Faxbot {
     } while (cursor !== null);
   }
 
+  /** One page of received faxes (those on the key's numbers), newest first, filtered by the
+   * options given; pass its `next_cursor` as `cursor` (with the same filters) for the next. */
+  async listInboundPage(
+    options: ListInboundPageOptions = {},
+  ): Promise<OperationResponses["list_inbound"]> {
+    const { limit, cursor, to, from, receivedSince, receivedUntil } = options;
+    return this.#call("list_inbound", {
+      query: {
+        limit,
+        cursor,
+        to,
+        from,
+        received_since: moment(receivedSince, "receivedSince"),
+        received_until: moment(receivedUntil, "receivedUntil"),
+      },
+    });
+  }
+
+  /** Every received fax the filters let through, newest first, fetching page after page as
+   * the loop asks for more. */
+  async *listInbound(
+    options: ListInboundOptions = {},
+  ): AsyncGenerator<OperationResponses["get_inbound"], void, undefined> {
+    let cursor: string | null = null;
+    do {
+      const page: OperationResponses["list_inbound"] = await this.listInboundPage({
+        ...options,
+        cursor,
+      });
+      yield* page.items;
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+  }
+
+  /** A received fax: from, to, pages, received_at, provider, and whether retention deleted
+   * its document. */
+  getInbound(id: string): Promise<OperationResponses["get_inbound"]> {
+    return this.#call("get_inbound", { path: { id } });
+  }
+
+  /** A received fax's PDF as a Blob, whole in memory; `downloadInboundPdf` streams it to a
+   * file instead. */
+  getInboundPdf(id: string): Promise<OperationResponses["get_inbound_pdf"]> {
+    return this.#call("get_inbound_pdf", { path: { id } });
+  }
+
+  /** Stream a received fax's PDF to `path` (written beside it as `<path>.part`, then renamed:
+   * `path` never holds part of a PDF); resolves to the number of bytes written. Retried like
+   * every read; errors reject as from the other methods. */
+  async downloadInboundPdf(id: string, path: string): Promise<number> {
+    const operation: OperationSpec = operations.get_inbound_pdf;
+    const url = this.#url("get_inbound_pdf", operation, { path: { id } });
+    const headers = new Headers({
+      "X-API-Key": this.#apiKey,
+      Accept: "application/pdf",
+      [REQUEST_ID]: randomUUID().replaceAll("-", ""),
+    });
+    const partial = `${path}.part`;
+    let written = 0;
+    const sink = async (response: Response): Promise<void> => {
+      written = 0;
+      const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+      source.on("data", (chunk: Uint8Array) => {
+        written += chunk.length;
+      });
+      await pipeline(source, createWriteStream(partial));
+    };
+    try {
+      await this.#send(operation.method, url, headers, true, SUCCESS_ONLY, () => undefined, sink);
+      await rename(partial, path);
+    } finally {
+      await rm(partial, { force: true });
+    }
+    return written;
+  }
+
   /** The plugins this appliance's artifact names, enabled or not. */
   listPlugins(): Promise<OperationResponses["list_plugins"]> {
     return this.#call("list_plugins", {});
@@ -334,6 +432,7 @@ export class Faxbot {
     retryable: boolean,
     answers: ReadonlySet<number>,
     body: () => FormData | string | undefined,
+    sink?: (response: Response) => Promise<void>,
   ): Promise<Answer> {
     for (let attempt = 0; ; attempt += 1) {
       const mayRetry = retryable && attempt < this.maxRetries;
@@ -346,12 +445,17 @@ export class Faxbot {
         }
         const response = await fetch(url, init);
         // Read the whole body under the same timeout: a connection dropped halfway is a
-        // network error like any other, and is retried like one.
+        // network error like any other, and is retried like one. A success given to `sink`
+        // is streamed there instead (a download), under the same rules.
+        const streamed = sink !== undefined && response.status < 300 && response.body !== null;
+        if (streamed) {
+          await sink(response);
+        }
         answer = {
           status: response.status,
           statusText: response.statusText,
           headers: response.headers,
-          body: await response.blob(),
+          body: streamed ? new Blob([]) : await response.blob(),
         };
       } catch (error) {
         if (mayRetry) {

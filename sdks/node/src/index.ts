@@ -5,6 +5,8 @@ export {
   type FaxDocument,
   type ListFaxesOptions,
   type ListFaxesPageOptions,
+  type ListInboundOptions,
+  type ListInboundPageOptions,
   type Moment,
   type RequestArgs,
   type SendFaxOptions,

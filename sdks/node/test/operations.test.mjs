@@ -22,6 +22,11 @@ const CALLS = {
       // the stub's page is empty
     }
   },
+  list_inbound: async (faxbot) => {
+    for await (const _ of faxbot.listInbound()) {
+      // the stub's page is empty
+    }
+  },
 };
 
 test("every operation in the spec has a named method", () => {

@@ -5,6 +5,7 @@ import { Faxbot } from "@faxbot/sdk";
 const url = process.env.FAXBOT_URL;
 const apiKey = process.env.FAXBOT_API_KEY;
 const readerKey = process.env.FAXBOT_READER_KEY;
+const inboundKey = process.env.FAXBOT_INBOUND_KEY;
 
 /** The appliance under test, from the environment (tests/sdk_node starts one and sets it). */
 export const appliance = { url: url ?? "", apiKey: apiKey ?? "", readerKey: readerKey ?? "" };
@@ -21,6 +22,17 @@ export const TO = "+12025550143";
 
 export function client(options = {}) {
   return new Faxbot({ baseUrl: appliance.url, apiKey: appliance.apiKey, ...options });
+}
+
+/** A key whose inbound_numbers received one fax, RECEIVED_PDF (tests/sdk_node posts it). */
+export const needsInbound =
+  needsAppliance ||
+  (inboundKey ? false : "no inbound key: set FAXBOT_INBOUND_KEY, or run `pytest tests/sdk_node`");
+
+export const RECEIVED_PDF = "%PDF-1.4 received for the Node SDK test\n";
+
+export function inboundClient(options = {}) {
+  return new Faxbot({ baseUrl: appliance.url, apiKey: inboundKey ?? "", ...options });
 }
 
 export function readerClient(options = {}) {

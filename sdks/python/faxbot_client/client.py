@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Self, TypeVar
 from urllib.parse import quote
@@ -30,6 +31,8 @@ from faxbot_client._generated.models import (
     FaxJobPage,
     FaxStatus,
     Health,
+    InboundFax,
+    InboundFaxPage,
     KeyInfo,
     PluginConfig,
     PluginDetail,
@@ -206,6 +209,101 @@ class Faxbot:
             time.sleep(min(next(intervals), left))
             job = self.get_fax_status(job_id)
         return job
+
+    # -- received faxes --------------------------------------------------------------------
+
+    def list_inbound_page(
+        self,
+        limit: int = 50,
+        cursor: str | None = None,
+        *,
+        to: str | None = None,
+        from_: str | None = None,
+        received_since: datetime | None = None,
+        received_until: datetime | None = None,
+    ) -> InboundFaxPage:
+        """One page of received faxes (those on the key's numbers), newest first; pass its
+        `next_cursor` for the next (None at the end). The filters combine: faxes to that
+        number, from that number (E.164), received at or after `received_since` and before
+        `received_until` (aware datetimes)."""
+        query: dict[str, str | int | None] = {
+            "limit": limit,
+            "cursor": cursor,
+            "to": to,
+            "from": from_,
+            "received_since": None if received_since is None else rfc3339(received_since),
+            "received_until": None if received_until is None else rfc3339(received_until),
+        }
+        return self._call(ops.LIST_INBOUND, query=query)
+
+    def list_inbound(
+        self,
+        limit: int = 50,
+        *,
+        to: str | None = None,
+        from_: str | None = None,
+        received_since: datetime | None = None,
+        received_until: datetime | None = None,
+    ) -> Iterator[InboundFax]:
+        """Every received fax (that passes the filters of `list_inbound_page`), newest first,
+        fetched `limit` (1-200) at a time as the iterator advances."""
+        cursor: str | None = None
+        while True:
+            page = self.list_inbound_page(
+                limit,
+                cursor,
+                to=to,
+                from_=from_,
+                received_since=received_since,
+                received_until=received_until,
+            )
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def get_inbound(self, id: str) -> InboundFax:
+        """A received fax: from, to, pages, received_at, provider, whether its document was
+        deleted under the appliance's retention."""
+        return self._call(ops.GET_INBOUND, path={"id": id})
+
+    def get_inbound_pdf(self, id: str) -> bytes:
+        """A received fax's PDF, whole in memory; `download_inbound_pdf` streams it to a file
+        instead."""
+        return self._call(ops.GET_INBOUND_PDF, path={"id": id})
+
+    def download_inbound_pdf(self, id: str, path: str | os.PathLike[str]) -> int:
+        """Stream a received fax's PDF to `path` (written beside it as `<name>.part`, then
+        renamed: `path` never holds part of a PDF); the number of bytes written. Retried like
+        every call until the answer starts; errors are raised as by the other methods."""
+        operation = ops.GET_INBOUND_PDF
+        url = _url(operation, {"id": id})
+        request_id = uuid.uuid4().hex
+
+        def attempt() -> httpx.Response:
+            request = self._http.build_request(
+                operation.method, url, headers={"X-Request-Id": request_id}
+            )
+            response = self._http.send(request, stream=True)
+            if not response.is_success:
+                response.read()  # the error body, for the error
+                response.close()
+            return response
+
+        response = self._send(operation, attempt, request_id)
+        target = Path(path)
+        partial = target.with_name(f"{target.name}.part")
+        written = 0
+        try:
+            with partial.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+                    written += len(chunk)
+            partial.replace(target)
+        finally:
+            response.close()
+            partial.unlink(missing_ok=True)
+        return written
 
     # -- plugins ---------------------------------------------------------------------------
 

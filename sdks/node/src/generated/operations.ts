@@ -7,6 +7,8 @@ import type {
   FaxJobPage,
   FaxStatus,
   Health,
+  InboundFax,
+  InboundFaxPage,
   KeyInfo,
   PluginConfig,
   PluginDetail,
@@ -52,6 +54,28 @@ export const operations = {
     body: null,
     response: "json",
     scope: "fax:read",
+  },
+  /** GET /inbound/{id}: Get a received fax */
+  get_inbound: {
+    method: "GET",
+    path: "/inbound/{id}",
+    pathParams: ["id"],
+    queryParams: [],
+    headerParams: [],
+    body: null,
+    response: "json",
+    scope: "inbound:read",
+  },
+  /** GET /inbound/{id}/pdf: Download a received fax's PDF */
+  get_inbound_pdf: {
+    method: "GET",
+    path: "/inbound/{id}/pdf",
+    pathParams: ["id"],
+    queryParams: [],
+    headerParams: [],
+    body: null,
+    response: "binary",
+    scope: "inbound:read",
   },
   /** GET /key: The calling API key: its id, scopes and the operations it may call */
   get_key: {
@@ -130,6 +154,17 @@ export const operations = {
     response: "json",
     scope: "fax:read",
   },
+  /** GET /inbound: List received faxes, newest first */
+  list_inbound: {
+    method: "GET",
+    path: "/inbound",
+    pathParams: [],
+    queryParams: ["cursor", "from", "limit", "received_since", "received_until", "to"],
+    headerParams: [],
+    body: null,
+    response: "json",
+    scope: "inbound:list",
+  },
   /** GET /plugins: Plugins this appliance's artifact names */
   list_plugins: {
     method: "GET",
@@ -165,6 +200,16 @@ export interface OperationRequests {
       job_id: string;
     };
   };
+  get_inbound: {
+    path: {
+      id: string;
+    };
+  };
+  get_inbound_pdf: {
+    path: {
+      id: string;
+    };
+  };
   get_key: Record<string, never>;
   get_plugin: {
     path: {
@@ -193,6 +238,20 @@ export interface OperationRequests {
       to?: string | null | undefined;
     } | undefined;
   };
+  list_inbound: {
+    query?: {
+      cursor?: string | null | undefined;
+      /** Only faxes from this E.164 number. */
+      from?: string | null | undefined;
+      limit?: number | undefined;
+      /** Only faxes received at or after this time (RFC 3339). */
+      received_since?: string | null | undefined;
+      /** Only faxes received before this time (RFC 3339). */
+      received_until?: string | null | undefined;
+      /** Only faxes to this E.164 number. */
+      to?: string | null | undefined;
+    } | undefined;
+  };
   list_plugins: Record<string, never>;
   send_fax: {
     header?: {
@@ -212,6 +271,8 @@ export interface OperationRequests {
 export interface OperationResponses {
   get_config: ConfigSummary;
   get_fax_status: FaxJob;
+  get_inbound: InboundFax;
+  get_inbound_pdf: Blob;
   get_key: KeyInfo;
   get_plugin: PluginDetail;
   get_plugin_config: PluginConfig;
@@ -219,6 +280,7 @@ export interface OperationResponses {
   health_live: Health;
   health_ready: Health;
   list_faxes: FaxJobPage;
+  list_inbound: InboundFaxPage;
   list_plugins: PluginSummary[];
   send_fax: FaxJob;
 }

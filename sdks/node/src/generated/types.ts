@@ -19,7 +19,7 @@ export interface ErrorBody {
 }
 
 /** What went wrong, for programs to branch on; docs/appliance.md lists each code with its status and meaning. A newer appliance may add codes: accept one you do not know. */
-export type ErrorCode = "invalid_request" | "invalid_number" | "invalid_cursor" | "missing_api_key" | "invalid_api_key" | "missing_scope" | "not_found" | "job_not_found" | "plugin_not_found" | "method_not_allowed" | "document_too_large" | "unsupported_document" | "too_many_pages" | "unreadable_document" | "document_too_complex" | "idempotency_key_reused" | "destination_refused" | "headers_too_large" | "rate_limited" | "storage_full" | "render_failed" | "internal_error" | "transport_unavailable" | "audit_unavailable" | "database_lost" | "database_unavailable" | "too_many_connections" | "renderer_busy" | "not_ready";
+export type ErrorCode = "invalid_request" | "invalid_number" | "invalid_cursor" | "missing_api_key" | "invalid_api_key" | "missing_scope" | "not_found" | "job_not_found" | "inbound_not_found" | "document_deleted" | "document_link_not_found" | "webhook_not_found" | "webhook_rejected" | "webhook_too_large" | "plugin_not_found" | "method_not_allowed" | "document_too_large" | "unsupported_document" | "too_many_pages" | "unreadable_document" | "document_too_complex" | "idempotency_key_reused" | "destination_refused" | "headers_too_large" | "rate_limited" | "storage_full" | "render_failed" | "internal_error" | "transport_unavailable" | "audit_unavailable" | "database_lost" | "database_unavailable" | "too_many_connections" | "renderer_busy" | "not_ready";
 
 export interface FaxJob {
   backend: string;
@@ -46,6 +46,24 @@ export type FaxStatus = "queued" | "in_progress" | "SUCCESS" | "FAILED";
 export interface Health {
   checks: Record<string, unknown>;
   status: string;
+}
+
+export interface InboundFax {
+  document_deleted: boolean;
+  from: string | null;
+  id: string;
+  pages: number | null;
+  provider: string;
+  provider_sid: string;
+  /** An RFC 3339 date-time in UTC, such as 2026-01-31T12:00:00.123Z. */
+  received_at: string;
+  status: string;
+  to: string | null;
+}
+
+export interface InboundFaxPage {
+  items: InboundFax[];
+  next_cursor: string | null;
 }
 
 export interface KeyInfo {

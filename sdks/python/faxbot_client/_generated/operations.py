@@ -13,6 +13,8 @@ from .models import (
     FaxJob,
     FaxJobPage,
     Health,
+    InboundFax,
+    InboundFaxPage,
     KeyInfo,
     PluginConfig,
     PluginDetail,
@@ -93,6 +95,36 @@ GET_FAX_STATUS: Operation[FaxJob] = Operation(
     parse=FaxJob.from_dict,
 )
 """GET /fax/{job_id}: Get a fax job and its status"""
+
+GET_INBOUND: Operation[InboundFax] = Operation(
+    id="get_inbound",
+    method="GET",
+    path="/inbound/{id}",
+    path_params=("id",),
+    query_params=(),
+    header_params=(),
+    body=None,
+    response="json",
+    scope="inbound:read",
+    answers=(200,),
+    parse=InboundFax.from_dict,
+)
+"""GET /inbound/{id}: Get a received fax"""
+
+GET_INBOUND_PDF: Operation[bytes] = Operation(
+    id="get_inbound_pdf",
+    method="GET",
+    path="/inbound/{id}/pdf",
+    path_params=("id",),
+    query_params=(),
+    header_params=(),
+    body=None,
+    response="binary",
+    scope="inbound:read",
+    answers=(200,),
+    parse=_bytes,
+)
+"""GET /inbound/{id}/pdf: Download a received fax's PDF"""
 
 GET_KEY: Operation[KeyInfo] = Operation(
     id="get_key",
@@ -199,6 +231,21 @@ LIST_FAXES: Operation[FaxJobPage] = Operation(
 )
 """GET /fax: List fax jobs, newest first"""
 
+LIST_INBOUND: Operation[InboundFaxPage] = Operation(
+    id="list_inbound",
+    method="GET",
+    path="/inbound",
+    path_params=(),
+    query_params=("cursor", "from", "limit", "received_since", "received_until", "to"),
+    header_params=(),
+    body=None,
+    response="json",
+    scope="inbound:list",
+    answers=(200,),
+    parse=InboundFaxPage.from_dict,
+)
+"""GET /inbound: List received faxes, newest first"""
+
 LIST_PLUGINS: Operation[list[PluginSummary]] = Operation(
     id="list_plugins",
     method="GET",
@@ -232,6 +279,8 @@ SEND_FAX: Operation[FaxJob] = Operation(
 OPERATIONS: dict[str, Operation[Any]] = {
     GET_CONFIG.id: GET_CONFIG,
     GET_FAX_STATUS.id: GET_FAX_STATUS,
+    GET_INBOUND.id: GET_INBOUND,
+    GET_INBOUND_PDF.id: GET_INBOUND_PDF,
     GET_KEY.id: GET_KEY,
     GET_PLUGIN.id: GET_PLUGIN,
     GET_PLUGIN_CONFIG.id: GET_PLUGIN_CONFIG,
@@ -239,6 +288,7 @@ OPERATIONS: dict[str, Operation[Any]] = {
     HEALTH_LIVE.id: HEALTH_LIVE,
     HEALTH_READY.id: HEALTH_READY,
     LIST_FAXES.id: LIST_FAXES,
+    LIST_INBOUND.id: LIST_INBOUND,
     LIST_PLUGINS.id: LIST_PLUGINS,
     SEND_FAX.id: SEND_FAX,
 }

@@ -13,6 +13,8 @@ from .fax_status import FaxStatus
 from .get_plugin_registry_response_200 import GetPluginRegistryResponse200
 from .health import Health
 from .health_checks import HealthChecks
+from .inbound_fax import InboundFax
+from .inbound_fax_page import InboundFaxPage
 from .key_info import KeyInfo
 from .plugin_config import PluginConfig
 from .plugin_config_slots import PluginConfigSlots
@@ -34,6 +36,8 @@ __all__ = (
     "GetPluginRegistryResponse200",
     "Health",
     "HealthChecks",
+    "InboundFax",
+    "InboundFaxPage",
     "KeyInfo",
     "PluginConfig",
     "PluginConfigSlots",

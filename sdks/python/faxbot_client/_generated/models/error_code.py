@@ -8,10 +8,13 @@ ErrorCode = Literal[
     "database_lost",
     "database_unavailable",
     "destination_refused",
+    "document_deleted",
+    "document_link_not_found",
     "document_too_complex",
     "document_too_large",
     "headers_too_large",
     "idempotency_key_reused",
+    "inbound_not_found",
     "internal_error",
     "invalid_api_key",
     "invalid_cursor",
@@ -33,6 +36,9 @@ ErrorCode = Literal[
     "transport_unavailable",
     "unreadable_document",
     "unsupported_document",
+    "webhook_not_found",
+    "webhook_rejected",
+    "webhook_too_large",
 ]
 
 ERROR_CODE_VALUES: set[ErrorCode] = {
@@ -40,10 +46,13 @@ ERROR_CODE_VALUES: set[ErrorCode] = {
     "database_lost",
     "database_unavailable",
     "destination_refused",
+    "document_deleted",
+    "document_link_not_found",
     "document_too_complex",
     "document_too_large",
     "headers_too_large",
     "idempotency_key_reused",
+    "inbound_not_found",
     "internal_error",
     "invalid_api_key",
     "invalid_cursor",
@@ -65,6 +74,9 @@ ERROR_CODE_VALUES: set[ErrorCode] = {
     "transport_unavailable",
     "unreadable_document",
     "unsupported_document",
+    "webhook_not_found",
+    "webhook_rejected",
+    "webhook_too_large",
 }
 
 
