@@ -23,6 +23,9 @@ PATH = "docs/mcp/tools.json"
 COPIES = ("sdks/python/faxbot_mcp/tools.json", "sdks/node/mcp/tools.json")
 SEND_FAX = "send_fax"
 INBOUND_PDF = "get_inbound_pdf"
+# The largest PDF a result embeds (base64 in an embedded resource): a fax page or two. A larger
+# one is saved with `save_as` (stdio) or downloaded from the REST API.
+EMBED_MAX_BYTES = 128 * 1024
 
 # The one-line text each server puts before a result's JSON: `{field}` is a field of the
 # structured content (null reads "none"), `{count}` the length of its `items`.
@@ -32,7 +35,8 @@ SUMMARIES = {
     "list_faxes": "{count} fax jobs on this page; next_cursor: {next_cursor}.",
     "list_inbound": "{count} received faxes on this page; next_cursor: {next_cursor}.",
     "get_inbound": "Received fax {id}.",
-    "get_inbound_pdf": "PDF of received fax {id}: {size_bytes} bytes, saved to {saved_to}.",
+    "get_inbound_pdf": "PDF of received fax {id}: {size_bytes} bytes; embedded: {embedded}; "
+    "saved to: {saved_to}.",
 }
 
 # What an assistant can do about a failure, by the appliance's status (or what went wrong
@@ -210,6 +214,7 @@ def _tool(
     elif name == INBOUND_PDF:
         inputs = _inbound_pdf_input(operation, components)
         meta["faxbot/stdioOnly"] = ["save_as"]
+        meta["faxbot/embedMaxBytes"] = EMBED_MAX_BYTES
     else:
         inputs = _parameters(operation, components)
     output = _inbound_pdf_output() if name == INBOUND_PDF else _output(operation, components)

@@ -26,6 +26,7 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.conftest import REPO
 from tests.server.conftest import free_port
 
+MANIFEST = json.loads((REPO / "docs" / "mcp" / "tools.json").read_text(encoding="utf-8"))
 NODE_PACKAGE = REPO / "sdks" / "node" / "mcp"
 TS_CLIENT = NODE_PACKAGE / "testing" / "client.mjs"
 SERVERS = ("python", "node")

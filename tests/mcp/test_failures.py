@@ -13,7 +13,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.mcp.servers import SERVERS, Stdio, command, error_text, http_server, python_client
+from tests.mcp.servers import (
+    MANIFEST,
+    SERVERS,
+    Stdio,
+    command,
+    error_text,
+    http_server,
+    python_client,
+)
 from tests.server.conftest import Appliance, free_port
 
 pytestmark = pytest.mark.slow
@@ -37,11 +45,7 @@ def test_appliance_down_or_hanging_is_a_tool_error(server: str, silent_appliance
     down = f"http://127.0.0.1:{free_port()}"
     for url in (down, silent_appliance):
         seen = python_client(Stdio(server, url, "fbk_any", QUICK), [STATUS, SEND])
-        assert sorted(t["name"] for t in seen["tools"]) == [
-            "get_fax_status",
-            "list_faxes",
-            "send_fax",
-        ], "listed ungated when the appliance cannot say"
+        assert len(seen["tools"]) == len(MANIFEST["tools"]), "ungated: the appliance cannot say"
         for result in seen["calls"]:
             text = error_text(result)
             assert "the appliance did not answer" in text and "retry" in text, text
@@ -112,6 +116,6 @@ def test_stdout_holds_only_protocol(server: str) -> None:
     assert by_id[1]["result"]["protocolVersion"] == "2025-06-18"
     assert by_id[2]["result"]["isError"] is True
     assert by_id[3]["result"]["isError"] is True
-    assert len(by_id[4]["result"]["tools"]) == 3
+    assert len(by_id[4]["result"]["tools"]) == len(MANIFEST["tools"])
     assert stderr, "the logs went to stderr"
     assert process.returncode == 0

@@ -4,20 +4,21 @@ appliance with the same structured results, field by field."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 from typing import Any
 
 import pytest
 from faxbot_client import Faxbot
 
-from tests.conftest import REPO
-from tests.mcp.servers import CLIENTS, SERVERS, Http, Stdio, http_server, structured
+from tests.mcp.conftest import RECEIVED_SID
+from tests.mcp.servers import CLIENTS, MANIFEST, SERVERS, Http, Stdio, http_server, structured
 from tests.server.conftest import Appliance
 
 pytestmark = pytest.mark.slow
 
-MANIFEST = json.loads((REPO / "docs" / "mcp" / "tools.json").read_text(encoding="utf-8"))
 LISTED = ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
 SETTLED_TO = "+12025550177"  # only the settled job goes there: its list is the same for all
 NEW_FIELDS = {"id", "created_at", "updated_at"}  # differ between two new jobs
@@ -41,13 +42,17 @@ def normalised(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_both_servers_list_the_manifest_and_answer_alike(appliance: Appliance) -> None:
-    token = appliance.tokens["admin"]
+    token = appliance.tokens["assistant"]  # every scope the tools need
     with Faxbot(appliance.url, token) as sdk:
-        settled = sdk.send_fax(SETTLED_TO, b"settled before the servers are asked\n")
-    appliance.wait_for(settled.id)
+        settled = sdk.wait(sdk.send_fax(SETTLED_TO, b"settled before the servers are asked\n").id)
+        (inbound,) = sdk.list_inbound_page().items
+    assert inbound.provider_sid == RECEIVED_SID
     calls = [
         {"name": "get_fax_status", "arguments": {"job_id": settled.id}},
         {"name": "list_faxes", "arguments": {"to": SETTLED_TO, "limit": 5}},
+        {"name": "list_inbound", "arguments": {"limit": 5}},
+        {"name": "get_inbound", "arguments": {"id": inbound.id}},
+        {"name": "get_inbound_pdf", "arguments": {"id": inbound.id}},
         {"name": "send_fax", "arguments": {"to": "+12025550143", "text": "Parity\n"}},
     ]
     assert {c["name"] for c in calls} == {t["name"] for t in MANIFEST["tools"]}, "every tool"
@@ -68,31 +73,40 @@ def test_both_servers_list_the_manifest_and_answer_alike(appliance: Appliance) -
         assert normalised(got["tools"]) == expected_tools(transport), where
         assert [r.get("isError", False) for r in got["calls"]] == [False] * len(calls), where
 
-    reference = seen["python", "stdio", "python"]["calls"]
-    status, page, sent = (structured(result) for result in reference)
+    reference = [structured(result) for result in seen["python", "stdio", "python"]["calls"]]
+    status, page, received, one, pdf, sent = reference
     assert status["id"] == settled.id and status["status"] == "SUCCESS"
     assert [job["id"] for job in page["items"]] == [settled.id]
+    assert [fax["id"] for fax in received["items"]] == [inbound.id]
+    assert one == received["items"][0] and one["provider_sid"] == RECEIVED_SID
+    assert pdf["embedded"] is True and pdf["saved_to"] is None
     assert sent["status"] == "queued" and sent["to"] == "+12025550143"
+    with Faxbot(appliance.url, token) as sdk:
+        document = sdk.get_inbound_pdf(inbound.id)
+    assert pdf["size_bytes"] == len(document)
+    assert pdf["sha256"] == hashlib.sha256(document).hexdigest()
     for where, got in seen.items():
         results = [structured(result) for result in got["calls"]]
-        assert results[0] == status, where  # the same job: every field equal
-        assert results[1] == page, where
-        assert set(results[2]) == set(sent), where
+        assert results[:5] == reference[:5], where  # the same objects: every field equal
+        assert set(results[5]) == set(sent), where
         for field, value in sent.items():
             if field not in NEW_FIELDS:
-                assert results[2][field] == value, (where, field)
+                assert results[5][field] == value, (where, field)
         # a short summary, then the structured content as JSON text
         texts = [block["text"] for block in got["calls"][0]["content"]]
         assert texts[0].startswith(f"Fax job {settled.id} to {SETTLED_TO}: SUCCESS")
         assert json.loads(texts[1]) == status
-    sent_ids = {structured(got["calls"][2])["id"] for got in seen.values()}
+        (resource,) = [b for b in got["calls"][4]["content"] if b["type"] == "resource"]
+        assert resource["resource"]["mimeType"] == "application/pdf"
+        assert base64.b64decode(resource["resource"]["blob"]) == document, where
+    sent_ids = {structured(got["calls"][5])["id"] for got in seen.values()}
     assert len(sent_ids) == len(seen), "each send_fax made its own job"
 
 
 def test_protocol_revisions(appliance: Appliance) -> None:
     """The Python server speaks the 2026-07-28 revision to a client that asks for it and the
     2025 revisions by handshake; the Node server (TypeScript SDK 1.x) up to 2025-11-25."""
-    token = appliance.tokens["admin"]
+    token = appliance.tokens["assistant"]
     versions = {
         (server, client): run(Stdio(server, appliance.url, token))["protocolVersion"]
         for server in SERVERS

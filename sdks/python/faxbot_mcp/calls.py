@@ -4,6 +4,8 @@ summary and the JSON as text), or a tool error (isError) whose text says what to
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +27,7 @@ from faxbot_mcp.documents import (
     check_encoded_size,
     confined_file,
     decoded_document,
+    save_target,
 )
 from faxbot_mcp.manifest import Manifest, ToolSpec, Transport
 
@@ -76,11 +79,14 @@ def summary(template: str, content: Mapping[str, Any]) -> str:
     return _FIELD.sub(one, template)
 
 
-def result(tool: ToolSpec, content: dict[str, Any]) -> types.CallToolResult:
+def result(
+    tool: ToolSpec, content: dict[str, Any], extra: Sequence[types.ContentBlock] = ()
+) -> types.CallToolResult:
     return types.CallToolResult(
         content=[
             types.TextContent(text=summary(tool.summary, content)),
             types.TextContent(text=json.dumps(content, ensure_ascii=False)),
+            *extra,
         ],
         structured_content=content,
     )
@@ -171,7 +177,60 @@ def sdk_call(tool: ToolSpec, arguments: Mapping[str, Any], documents: Documents)
             created_since=_time(arguments.get("created_since")),
             created_until=_time(arguments.get("created_until")),
         )
+    if name == "list_inbound":
+        return lambda c: c.list_inbound_page(
+            arguments.get("limit", 50),
+            arguments.get("cursor"),
+            to=arguments.get("to"),
+            from_=arguments.get("from"),
+            received_since=_time(arguments.get("received_since")),
+            received_until=_time(arguments.get("received_until")),
+        )
+    if name == "get_inbound":
+        return lambda c: c.get_inbound(arguments["id"])
     raise ToolError(f"{name} is not served by this version of faxbot-mcp")
+
+
+Blocks = list[types.ContentBlock]
+
+
+def inbound_pdf(
+    client: Faxbot,
+    tool: ToolSpec,
+    arguments: Mapping[str, Any],
+    transport: Transport,
+    documents: Documents,
+) -> tuple[dict[str, Any], Blocks]:
+    """get_inbound_pdf: the PDF saved under `save_as` (stdio), else embedded in the result as
+    a resource when it is within the manifest's bound; a ToolError past the bound."""
+    fax_id = arguments["id"]
+    described = {"id": fax_id, "content_type": "application/pdf"}
+    if "save_as" in arguments:
+        target = save_target(arguments["save_as"], documents.save_dir)
+        if target.exists():
+            raise ToolError(f"save_as: {target} already exists; choose another name")
+        size = client.download_inbound_pdf(fax_id, target)
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        saved = {"size_bytes": size, "sha256": digest, "embedded": False}
+        return {**described, **saved, "saved_to": str(target)}, []
+    pdf = client.get_inbound_pdf(fax_id)
+    bound = tool.embed_max_bytes or 0
+    if len(pdf) > bound:
+        instead = "save it with save_as, or download" if transport == "stdio" else "download"
+        raise ToolError(
+            f"the PDF of {fax_id} is {len(pdf)} bytes, over the {bound}-byte bound for a "
+            f"result: {instead} GET /inbound/{fax_id}/pdf with your API key"
+        )
+    embedded = types.EmbeddedResource(
+        resource=types.BlobResourceContents(
+            uri=f"faxbot://inbound/{fax_id}/pdf",
+            mime_type="application/pdf",
+            blob=base64.b64encode(pdf).decode("ascii"),
+        )
+    )
+    digest = hashlib.sha256(pdf).hexdigest()
+    found = {"size_bytes": len(pdf), "sha256": digest, "embedded": True, "saved_to": None}
+    return {**described, **found}, [embedded]
 
 
 async def call_tool(
@@ -194,8 +253,12 @@ async def call_tool(
     args = dict(arguments or {})
     try:
         check_arguments(tool, args, transport, documents.limit(tool))
-        call = sdk_call(tool, args, documents)
         client = appliance.client(token)
+        if tool.name == "get_inbound_pdf":
+            run = partial(inbound_pdf, client, tool, args, transport, documents)
+            content, extra = await anyio.to_thread.run_sync(run)
+            return result(tool, content, extra)
+        call = sdk_call(tool, args, documents)
         answer = await anyio.to_thread.run_sync(partial(call, client))
     except ToolError as exc:
         return tool_error(f"{name}: {exc}. {manifest.error_hints['arguments']}")

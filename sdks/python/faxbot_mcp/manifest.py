@@ -24,6 +24,7 @@ class ToolSpec:
     read_only: bool
     stdio_only: tuple[str, ...]  # arguments offered over stdio only (local files)
     document_max_bytes: int | None
+    embed_max_bytes: int | None  # get_inbound_pdf: the largest PDF a result embeds
     summary: str
     entry: Mapping[str, Any]  # the manifest's entry, as generated
 
@@ -77,6 +78,7 @@ def parse(raw: Mapping[str, Any]) -> Manifest:
                 read_only=bool(entry["annotations"]["readOnlyHint"]),
                 stdio_only=tuple(meta.get("faxbot/stdioOnly", ())),
                 document_max_bytes=meta.get("faxbot/documentMaxBytes"),
+                embed_max_bytes=meta.get("faxbot/embedMaxBytes"),
                 summary=meta["faxbot/summary"],
                 entry=entry,
             )

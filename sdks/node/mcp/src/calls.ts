@@ -1,12 +1,21 @@
 // Calling a tool: its arguments checked against the manifest's schema, the appliance called
 // through the Node SDK, and the answer made a tool result (structured content with a one-line
 // summary and the JSON as text), or a tool error (isError) whose text says what to do.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+
 import { ConnectionError, type Faxbot, FaxbotError } from "@faxbot/sdk";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 
 import type { Appliance } from "./appliance.js";
-import { checkEncodedSize, confinedFile, decodedDocument, ToolError } from "./documents.js";
+import {
+  checkEncodedSize,
+  confinedFile,
+  decodedDocument,
+  saveTarget,
+  ToolError,
+} from "./documents.js";
 import { listing, type Manifest, type ToolSpec, type Transport } from "./manifest.js";
 
 type Args = Record<string, unknown>;
@@ -47,11 +56,14 @@ export function summary(template: string, content: Json): string {
   });
 }
 
-function result(tool: ToolSpec, content: Json): CallToolResult {
+type Block = CallToolResult["content"][number];
+
+function result(tool: ToolSpec, content: Json, extra: Block[] = []): CallToolResult {
   return {
     content: [
       { type: "text", text: summary(tool.summary, content) },
       { type: "text", text: JSON.stringify(content) },
+      ...extra,
     ],
     structuredContent: content,
   };
@@ -135,9 +147,66 @@ function sdkCall(tool: ToolSpec, args: Args, documents: Documents): Call {
           createdSince: text("created_since"),
           createdUntil: text("created_until"),
         });
+    case "list_inbound":
+      return (c) =>
+        c.listInboundPage({
+          limit: (args.limit as number | undefined) ?? 50,
+          cursor: text("cursor"),
+          to: text("to"),
+          from: text("from"),
+          receivedSince: text("received_since"),
+          receivedUntil: text("received_until"),
+        });
+    case "get_inbound":
+      return (c) => c.getInbound(text("id") as string);
     default:
       throw new ToolError(`${tool.name} is not served by this version of faxbot-mcp`);
   }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** get_inbound_pdf: the PDF saved under `save_as` (stdio), else embedded in the result as a
+ * resource when it is within the manifest's bound; a ToolError past the bound. */
+async function inboundPdf(
+  client: Faxbot,
+  tool: ToolSpec,
+  args: Args,
+  transport: Transport,
+  documents: Documents,
+): Promise<[Json, Block[]]> {
+  const id = args.id as string;
+  const described = { id, content_type: "application/pdf" };
+  if ("save_as" in args) {
+    const target = saveTarget(args.save_as as string, documents.saveDir);
+    if (existsSync(target)) {
+      throw new ToolError(`save_as: ${target} already exists; choose another name`);
+    }
+    const size = await client.downloadInboundPdf(id, target);
+    const digest = sha256(readFileSync(target));
+    return [{ ...described, size_bytes: size, sha256: digest, embedded: false, saved_to: target }, []];
+  }
+  const pdf = new Uint8Array(await (await client.getInboundPdf(id)).arrayBuffer());
+  const bound = tool.embedMaxBytes ?? 0;
+  if (pdf.length > bound) {
+    const instead = transport === "stdio" ? "save it with save_as, or download" : "download";
+    throw new ToolError(
+      `the PDF of ${id} is ${pdf.length} bytes, over the ${bound}-byte bound for a ` +
+        `result: ${instead} GET /inbound/${id}/pdf with your API key`,
+    );
+  }
+  const embedded: Block = {
+    type: "resource",
+    resource: {
+      uri: `faxbot://inbound/${id}/pdf`,
+      mimeType: "application/pdf",
+      blob: Buffer.from(pdf).toString("base64"),
+    },
+  };
+  const found = { size_bytes: pdf.length, sha256: sha256(pdf), embedded: true, saved_to: null };
+  return [{ ...described, ...found }, [embedded]];
 }
 
 /** The result of calling `name`: never throws for a failure an assistant can act on. */
@@ -159,8 +228,13 @@ export async function callTool(
   const given = args ?? {};
   try {
     checkArguments(tool, given, transport, documentLimit(tool, documents));
+    const client = appliance.client(token);
+    if (tool.name === "get_inbound_pdf") {
+      const [content, extra] = await inboundPdf(client, tool, given, transport, documents);
+      return result(tool, content, extra);
+    }
     const call = sdkCall(tool, given, documents);
-    const answer = await call(appliance.client(token));
+    const answer = await call(client);
     return result(tool, answer as Json);
   } catch (error) {
     if (error instanceof ToolError) {

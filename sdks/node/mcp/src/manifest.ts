@@ -15,6 +15,8 @@ export interface ToolSpec {
   /** Arguments offered over stdio only (local files). */
   stdioOnly: string[];
   documentMaxBytes: number | null;
+  /** get_inbound_pdf: the largest PDF a result embeds. */
+  embedMaxBytes: number | null;
   summary: string;
   entry: Json;
 }
@@ -58,6 +60,7 @@ export function parseManifest(raw: { tools: Json[]; errorHints: Record<string, s
       readOnly: annotations.readOnlyHint === true,
       stdioOnly: (meta["faxbot/stdioOnly"] as string[] | undefined) ?? [],
       documentMaxBytes: (meta["faxbot/documentMaxBytes"] as number | undefined) ?? null,
+      embedMaxBytes: (meta["faxbot/embedMaxBytes"] as number | undefined) ?? null,
       summary: meta["faxbot/summary"] as string,
       entry,
     };

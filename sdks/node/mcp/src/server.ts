@@ -18,7 +18,8 @@ export const NAME = "faxbot";
 export const VERSION = "3.0.0-dev.0";
 const INSTRUCTIONS =
   "Send faxes and follow them on a Faxbot appliance. send_fax queues a fax and returns its " +
-  "job; get_fax_status tells where it is (queued, in_progress, SUCCESS, FAILED).";
+  "job; get_fax_status tells where it is (queued, in_progress, SUCCESS, FAILED). Received " +
+  "faxes, when this key may read them: list_inbound, get_inbound, get_inbound_pdf.";
 
 export interface Settings {
   transport: Transport;
