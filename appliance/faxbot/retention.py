@@ -44,15 +44,10 @@ class RetentionSweep:
         self._log = logger
         self._clock = clock
 
-    @property
-    def active(self) -> bool:
-        """Always: webhook event ids and expired links are forgotten even when every document
-        and row is kept."""
-        return True
-
     async def run(self) -> None:
         """Sweep now, then every `sweep_seconds`, until cancelled; a failed sweep is logged
-        and tried again at the next turn."""
+        and tried again at the next turn. It runs even when every document and row is kept:
+        webhook event ids and expired links are forgotten all the same."""
         while True:
             try:
                 await self.sweep()

@@ -156,13 +156,13 @@ def test_hipaa_refuses_a_plaintext_plugin(write_config, monkeypatch) -> None:  #
         {
             "00.yaml": (
                 "version: 1\nprofile: hipaa\nappliance:\n  audit_log: true\n"
-                "  storage_encryption_key: ${env:KEY}\n"
+                "  storage_encryption_key: ${env:KEY}\n  retention: {}\n"
                 "providers:\n  outbound: {plugin: fake, version: 1.0.0, settings: {account: abc}}\n"
             )
         }
     )
     assert rendered(folder) == [
-        "config.d/00.yaml:7:22: providers.outbound.plugin: plugin 'fake' talks to its backend "
+        "config.d/00.yaml:8:22: providers.outbound.plugin: plugin 'fake' talks to its backend "
         "without encryption; the hipaa profile forbids plaintext transports"
     ]
 

@@ -15,6 +15,7 @@ from faxbot.plugins.contract import (
     FaxStatus,
     FindsSent,
     OutboundFax,
+    OutcomeUnknown,
     Plugin,
     SendReceipt,
     StatusUpdate,
@@ -189,3 +190,70 @@ def test_without_find_sent_an_interrupted_hand_over_fails_rather_than_risk_two(
     assert job.status is FaxStatus.FAILED
     assert "not sent again, to avoid a duplicate" in (job.error or "")
     assert transport.sent == []
+
+
+class TakenButUnanswered(Recovering):
+    """The provider takes the first send, but its answer is lost (OutcomeUnknown)."""
+
+    async def send(self, fax: OutboundFax) -> SendReceipt:
+        if not self.sent:
+            self.sent.append(fax.job_id)
+            self.known[fax.job_id] = f"sid-{fax.job_id}"
+            raise OutcomeUnknown("read timeout after the request was sent")
+        return await super().send(fax)
+
+
+def test_an_unknown_outcome_is_looked_up_not_sent_again(tmp_path: Path) -> None:
+    transport = TakenButUnanswered({})
+    _, job = asyncio.run(run(tmp_path, transport))
+    assert (job.status, job.provider_sid) == (FaxStatus.SUCCESS, "sid-job1")
+    assert transport.sent == ["job1"]  # once: the lookup found it
+
+
+class LostOnTheWay(Recovering):
+    """The first send never reached the provider, but the transport cannot tell."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.tried = False
+
+    async def send(self, fax: OutboundFax) -> SendReceipt:
+        if not self.tried:
+            self.tried = True
+            raise OutcomeUnknown("connection dropped before the provider answered")
+        return await super().send(fax)
+
+
+def test_an_unknown_outcome_the_provider_lacks_is_sent_again(tmp_path: Path) -> None:
+    transport = LostOnTheWay()
+    _, job = asyncio.run(run(tmp_path, transport))
+    assert job.status is FaxStatus.SUCCESS
+    assert transport.sent == ["job1"]
+
+
+def test_without_find_sent_an_unknown_outcome_fails(tmp_path: Path) -> None:
+    transport = Scripted(errors=[OutcomeUnknown("read timeout")])
+    _, job = asyncio.run(run(tmp_path, transport))
+    assert job.status is FaxStatus.FAILED
+    assert job.error == "read timeout"
+    assert transport.sent == []
+
+
+class Deleting(Scripted):
+    def __init__(self, fails: bool) -> None:
+        super().__init__()
+        self.fails = fails
+        self.deleted: list[str] = []
+
+    async def delete_copy(self, provider_sid: str) -> None:
+        self.deleted.append(provider_sid)
+        if self.fails:
+            raise TransportError("404 from the provider", retryable=False)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_providers_copy_is_deleted_once_the_job_ended(tmp_path: Path, fails: bool) -> None:
+    transport = Deleting(fails)
+    _, job = asyncio.run(run(tmp_path, transport))
+    assert job.status is FaxStatus.SUCCESS  # a failed delete does not change the result
+    assert transport.deleted == ["sid-job1"]

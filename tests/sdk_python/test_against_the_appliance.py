@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from faxbot_client import BadRequestError, Faxbot, NotFoundError
 
 from tests.sdk_python.conftest import TO, wait_until_done
 from tests.server.conftest import FAIL_NUMBER
+from tests.server.receiving import OUR_NUMBER, post, received, receiving
 
 OTHER = "+12025550177"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # noqa: E501
@@ -65,3 +67,32 @@ def test_the_filters_select_on_the_appliance(faxbot: Faxbot) -> None:
     ]
     # The times come back as aware datetimes.
     assert all(job.created_at.tzinfo is not None and job.created_at >= since for job in done)
+
+
+def test_received_faxes_through_the_sdk(tmp_path: Path) -> None:
+    """Listed for the key of their number (filters, pages), downloaded to a file intact by
+    streaming, and another key's read is inbound_not_found."""
+    appliance = receiving(tmp_path / "appliance")
+    with appliance.running():
+        events = [
+            received(f"rx-{n}", PDF + f"%{n}\n".encode(), at=1_790_000_000.0 + n) for n in range(3)
+        ]
+        assert post(appliance, events).status_code == 200
+        with Faxbot(appliance.url, appliance.tokens["desk"]) as desk:
+            faxes = list(desk.list_inbound(limit=2, to=OUR_NUMBER))
+            assert [f.provider_sid for f in faxes] == ["rx-2", "rx-1", "rx-0"]
+            since = datetime.fromtimestamp(1_790_000_001, UTC)
+            assert [f.provider_sid for f in desk.list_inbound(received_since=since)] == [
+                "rx-2",
+                "rx-1",
+            ]
+            target = tmp_path / "received.pdf"
+            size = desk.download_inbound_pdf(faxes[0].id, target)
+            assert target.read_bytes() == PDF + b"%2\n" and size == target.stat().st_size
+            assert not (tmp_path / "received.pdf.part").exists()
+        with Faxbot(appliance.url, appliance.tokens["other"]) as other:
+            assert list(other.list_inbound()) == []
+            with pytest.raises(NotFoundError) as caught:
+                other.download_inbound_pdf(faxes[0].id, tmp_path / "not-mine.pdf")
+            assert caught.value.code == "inbound_not_found"
+            assert not (tmp_path / "not-mine.pdf").exists()

@@ -4,6 +4,7 @@ provider ids acknowledged, the body limit enforced before a body is buffered who
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from pathlib import Path
@@ -189,3 +190,15 @@ def test_the_body_limit_refuses_before_the_body_is_read_whole(tmp_path: Path) ->
         answer = _raw(appliance, head, [chunk] * 5)  # 80 KiB of a body that never ends
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         assert post(appliance, []).status_code == 200  # a body within the limit still goes
+
+
+def test_a_received_fax_larger_than_the_upload_limit_is_taken(tmp_path: Path) -> None:
+    """The webhook limit (32 MiB by default) is the route's own, not POST /fax's 10 MiB."""
+    appliance = receiving(tmp_path)
+    document = one_page_pdf() + b"%" + os.urandom(11 * 1024 * 1024)
+    with appliance.running():
+        answer = post(appliance, [received("rx-big", document)])
+        assert answer.status_code == 200, answer.text[:300]
+        with appliance.client("desk") as client:
+            (item,) = client.get("/inbound").json()["items"]
+            assert client.get(f"/inbound/{item['id']}/pdf").content == document

@@ -215,8 +215,8 @@ class Code(StrEnum):
     HIPAA = (
         "hipaa",
         "A rule of the hipaa profile, at the offending key.",
-        "https URLs, `audit_log: true`, a storage encryption key reference, no plaintext "
-        "transports.",
+        "https URLs, `audit_log: true`, a storage encryption key reference, an "
+        "`appliance.retention` section, no plaintext transports.",
     )
     API_KEY_DUPLICATE = (
         "api-key-duplicate",

@@ -299,8 +299,7 @@ class Appliance:
                 links=LinkStore(database, self.writer),
                 jobs_deleted=self._forget_jobs,
             )
-            if retention.active:
-                self._retention_task = asyncio.create_task(retention.run())
+            self._retention_task = asyncio.create_task(retention.run())
 
     def _forget_jobs(self, job_ids: list[str]) -> None:
         if self._jobs is not None:

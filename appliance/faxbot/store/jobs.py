@@ -516,8 +516,8 @@ class JobStore:
         backend: str,
         event_id: str,
         provider_sid: str,
-        job_id: str | None,
         status: FaxStatus,
+        job_id: str | None = None,
         error: str | None = None,
         pages: int | None = None,
     ) -> tuple[ReportResult, Job | None]:
