@@ -50,8 +50,9 @@ ERROR_HINTS = {
     "404": "Nothing has that id for this key: check the id (list_faxes lists this key's jobs).",
     "413": "The document is too large for the appliance: send a smaller document or fewer pages.",
     "415": "The document is neither a PDF nor UTF-8 text: send a PDF or plain text.",
-    "422": "The appliance could not use the document (unreadable or unrenderable): send "
-    "another one.",
+    "422": "The appliance refused the request as it stands (the message says why: the "
+    "document, or the recipient's number under the destination policy): change what it names; "
+    "sending the same again will not help.",
     "429": "Too many requests: wait the time the message gives, then retry.",
     "5xx": "The appliance could not do it now: retry in a minute; if it persists, tell the "
     "user the fax appliance needs attention.",

@@ -14,7 +14,16 @@ import pytest
 from faxbot_client import Faxbot
 
 from tests.mcp.conftest import RECEIVED_SID
-from tests.mcp.servers import CLIENTS, MANIFEST, SERVERS, Http, Stdio, http_server, structured
+from tests.mcp.servers import (
+    CLIENTS,
+    MANIFEST,
+    SERVERS,
+    Http,
+    Stdio,
+    error_text,
+    http_server,
+    structured,
+)
 from tests.server.conftest import Appliance
 
 pytestmark = pytest.mark.slow
@@ -56,6 +65,11 @@ def test_both_servers_list_the_manifest_and_answer_alike(appliance: Appliance) -
         {"name": "send_fax", "arguments": {"to": "+12025550143", "text": "Parity\n"}},
     ]
     assert {c["name"] for c in calls} == {t["name"] for t in MANIFEST["tools"]}, "every tool"
+    failing = [  # the appliance's 404 and a send refused for its number: the same tool errors
+        {"name": "get_fax_status", "arguments": {"job_id": "0" * 32}},
+        {"name": "send_fax", "arguments": {"to": "+19005550100", "text": "premium rate"}},
+    ]
+    calls += failing
 
     seen: dict[tuple[str, str, str], dict[str, Any]] = {}
     with (
@@ -71,9 +85,19 @@ def test_both_servers_list_the_manifest_and_answer_alike(appliance: Appliance) -
     for (server, transport, client), got in seen.items():
         where = f"{server} over {transport} to the {client} client"
         assert normalised(got["tools"]) == expected_tools(transport), where
-        assert [r.get("isError", False) for r in got["calls"]] == [False] * len(calls), where
+        errors = [r.get("isError", False) for r in got["calls"]]
+        assert errors == [False] * (len(calls) - len(failing)) + [True] * len(failing), where
 
-    reference = [structured(result) for result in seen["python", "stdio", "python"]["calls"]]
+    refusals = {
+        where: [error_text(result) for result in got["calls"][-len(failing) :]]
+        for where, got in seen.items()
+    }
+    (refused,) = {tuple(texts) for texts in refusals.values()}  # word for word, everywhere
+    assert "HTTP 404, code job_not_found" in refused[0], refused
+    assert "HTTP 422, code destination_refused" in refused[1], refused
+    assert refused[1].endswith(MANIFEST["errorHints"]["422"])
+
+    reference = [structured(r) for r in seen["python", "stdio", "python"]["calls"][:6]]
     status, page, received, one, pdf, sent = reference
     assert status["id"] == settled.id and status["status"] == "SUCCESS"
     assert [job["id"] for job in page["items"]] == [settled.id]
@@ -86,7 +110,7 @@ def test_both_servers_list_the_manifest_and_answer_alike(appliance: Appliance) -
     assert pdf["size_bytes"] == len(document)
     assert pdf["sha256"] == hashlib.sha256(document).hexdigest()
     for where, got in seen.items():
-        results = [structured(result) for result in got["calls"]]
+        results = [structured(result) for result in got["calls"][:6]]
         assert results[:5] == reference[:5], where  # the same objects: every field equal
         assert set(results[5]) == set(sent), where
         for field, value in sent.items():
