@@ -76,7 +76,9 @@ def test_path_confined_and_sizes_bounded(
         ({"content_base64": "A" * (encoded_limit + 4)}, "over"),
         ({"content_base64": "@@not base64@@"}, "not valid base64"),
         ({"content_base64": base64.b64encode(one_page_pdf()).decode()}, None),
+        ({"content_base64": base64.b64encode(bytes(range(256))).decode()}, "HTTP 415"),
         ({"text": "hello", "path": "memo.txt"}, "exactly one of text, path and content_base64"),
+        ({"text": 42}, "invalid arguments: text"),  # checked against the manifest's schema
         ({}, "exactly one of text, path and content_base64"),
     ]
     calls = [{"name": "send_fax", "arguments": {"to": TO, **args}} for args, _ in cases]
