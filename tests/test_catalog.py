@@ -25,23 +25,26 @@ def test_every_operation_has_a_known_scope_and_is_gated_at_most_once() -> None:
     gated = [op for c in catalog.capabilities.values() for op in c.operations]
     assert len(gated) == len(set(gated))
     for operation in catalog.operations.values():
-        assert operation.scope in catalog.scopes
+        assert operation.scope is None or operation.scope in catalog.scopes
+    assert [o.operation_id for o in catalog.operations.values() if o.scope is None] == ["get_key"]
 
 
 def test_product_names_for_tools_and_operations() -> None:
     catalog = load_catalog()
-    tools = {c.name: c.mcp_tool for c in catalog.capabilities.values() if c.mcp_tool}
+    tools = {c.name: c.mcp_tools for c in catalog.capabilities.values() if c.mcp_tools}
     assert tools == {
-        "send": "send_fax",
-        "get_status": "get_fax_status",
-        "list_inbound": "list_inbound",
-        "get_inbound_pdf": "get_inbound_pdf",
+        "send": ("send_fax",),
+        "get_status": ("get_fax_status", "list_faxes"),
+        "list_inbound": ("list_inbound", "get_inbound"),
+        "get_inbound_pdf": ("get_inbound_pdf",),
     }
+    for capability in catalog.capabilities.values():  # a tool calls its capability's operation
+        assert set(capability.mcp_tools) <= set(capability.operations), capability.name
     assert catalog.capabilities["send"].operations[0] == "send_fax"
     operations, mcp_tools = catalog.surface(["send", "get_status"])
     assert {"send_fax", "get_fax_status", "list_faxes", "get_config"} <= operations
     assert "list_inbound" not in operations
-    assert mcp_tools == {"send_fax", "get_fax_status"}
+    assert mcp_tools == {"send_fax", "get_fax_status", "list_faxes"}
 
 
 def test_manifest_schema_lists_exactly_the_catalog_capabilities() -> None:

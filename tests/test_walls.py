@@ -30,6 +30,7 @@ PACKAGES = {
     "faxbot_plugin_sinch": "plugins/sinch/faxbot_plugin_sinch",
     "faxbot_plugin_sip": "plugins/sip/faxbot_plugin_sip",
     "faxbot_client": "sdks/python/faxbot_client",
+    "faxbot_mcp": "sdks/python/faxbot_mcp",
 }
 
 
@@ -124,6 +125,12 @@ BREACHES = [
         "sdks/python/faxbot_client/breach.py",
         "import faxbot\n",
         "-   faxbot_client.breach -> faxbot (l.1)",
+    ),
+    (
+        "mcp",  # an MCP server is an HTTP client of the appliance, through the SDK
+        "sdks/python/faxbot_mcp/breach.py",
+        "from faxbot.catalog import load_catalog\n",
+        "-   faxbot_mcp.breach -> faxbot.catalog (l.1)",
     ),
 ]
 

@@ -42,7 +42,7 @@ def capability_rows() -> Iterator[list[str]]:
             f"`{protocol.__name__}`",
             f"`{method}`",
             operations or "(none)",
-            f"`{capability.mcp_tool}`" if capability.mcp_tool else "",
+            ", ".join(f"`{tool}`" for tool in capability.mcp_tools),
         ]
 
 

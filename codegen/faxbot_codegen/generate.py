@@ -35,7 +35,9 @@ def _spec(sources: Sources, outputs: Outputs) -> None:
 
 
 def _mcp(sources: Sources, outputs: Outputs) -> None:
-    outputs.add(mcp.PATH, mcp.render(mcp.build_manifest(sources.spec)))
+    manifest = mcp.render(mcp.build_manifest(sources.spec))
+    for path in (mcp.PATH, *mcp.COPIES):  # the servers' package data: the same bytes
+        outputs.add(path, manifest)
 
 
 def _python(sources: Sources, outputs: Outputs) -> None:

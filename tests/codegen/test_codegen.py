@@ -21,7 +21,7 @@ from faxbot.jobs.service import JobService
 from faxbot.server.app import route_handlers
 from faxbot.server.auth import SCOPE_OPT
 from faxbot.server.models import FaxJob
-from faxbot.server.routes import Operation, fax, inbound, plugins, system
+from faxbot.server.routes import Operation, fax, inbound, keys, plugins, system
 from faxbot.server.routes import handlers as build_handlers
 from faxbot_codegen import mcp, spec
 from faxbot_codegen.generate import generate_all
@@ -33,7 +33,7 @@ from tests.conftest import REPO
 from tests.server.conftest import FAXBOT
 
 ONLY = {"openapi", "mcp"}
-OUTPUTS = sorted([spec.PATH, spec.PACKAGED, mcp.PATH])  # the spec, its packaged copy
+OUTPUTS = sorted([spec.PATH, spec.PACKAGED, mcp.PATH, *mcp.COPIES])  # and the packaged copies
 HEALTH = {"health_live", "health_ready"}
 # Catalog entries whose handlers are not written yet (PRODUCT.md section 4 lists them). Strict
 # xfail: the day they are served these tests pass, fail as XPASS, and this set must shrink.
@@ -151,6 +151,7 @@ def test_check_fails_when_a_response_model_changes(
     write(generate_all(ONLY), tmp_path)  # a root whose outputs match the handlers as they are
     assert invoke_check(tmp_path).exit_code == 0
     entries = [*fax.HANDLERS, *inbound.HANDLERS, *plugins.HANDLERS, *system.HANDLERS]
+    entries += keys.HANDLERS
     handlers = build_handlers([WITH_ATTEMPTS if e is fax.get_fax_status else e for e in entries])
     assert len(handlers) == len(route_handlers())
     # spec.py imported route_handlers by name: patch the name it calls, not faxbot.server.app's
@@ -163,7 +164,7 @@ def test_check_fails_when_a_response_model_changes(
     assert f"differs: {spec.PATH}" in result.stderr
     assert f"--- {spec.PATH} (first" in result.stderr
     assert "FaxJobWithAttempts" in result.stderr
-    assert mcp.PATH not in result.stderr  # a tool's input does not depend on response models
+    assert f"differs: {mcp.PATH}" in result.stderr  # a tool's outputSchema is the answer's
     served = spec.build_spec()
     response = served["paths"]["/fax/{job_id}"]["get"]["responses"]["200"]
     assert response["content"]["application/json"]["schema"] == {
@@ -304,20 +305,25 @@ def test_documented_errors_have_the_error_body(operation_id: str) -> None:
 def _catalog_tools() -> list[Any]:
     return [
         pytest.param(
-            capability.name,
+            tool,
             marks=pytest.mark.xfail(strict=True, reason=NOT_YET_SERVED_REASON)
-            if capability.operations[0] in NOT_YET_SERVED
+            if tool in NOT_YET_SERVED
             else (),
         )
         for capability in load_catalog().capabilities.values()
-        if capability.mcp_tool
+        for tool in capability.mcp_tools
     ]
 
 
-@pytest.mark.parametrize("capability", _catalog_tools())
-def test_catalog_tool_is_in_the_manifest(capability: str) -> None:
-    tool = load_catalog().capabilities[capability].mcp_tool
+@pytest.mark.parametrize("tool", _catalog_tools())
+def test_catalog_tool_is_in_the_manifest(tool: str) -> None:
     assert tool in {t["name"] for t in committed(mcp.PATH)["tools"]}
+
+
+def test_the_servers_packages_ship_the_manifest_byte_for_byte() -> None:
+    manifest = (REPO / mcp.PATH).read_bytes()
+    for path in mcp.COPIES:
+        assert (REPO / path).read_bytes() == manifest, path
 
 
 @pytest.mark.parametrize("tool", committed(mcp.PATH)["tools"], ids=lambda t: t["name"])
@@ -325,21 +331,49 @@ def test_manifest_tool_maps_to_its_capability_and_operation(tool: dict[str, Any]
     catalog = load_catalog()
     meta = tool["_meta"]
     capability = catalog.capabilities[meta["faxbot/capability"]]
-    assert capability.mcp_tool == tool["name"]
+    assert tool["name"] in capability.mcp_tools
     operation_id = meta["faxbot/operationId"]
-    assert operation_id == capability.operations[0]
+    assert operation_id == tool["name"] and operation_id in capability.operations
     operations = spec_operations(committed(spec.PATH))
     assert operation_id in operations, f"{tool['name']}: {operation_id} is not in the spec"
     method, path, operation = operations[operation_id]
     assert (meta["faxbot/method"], meta["faxbot/path"]) == (method, path)
     assert meta["faxbot/scope"] == catalog.operations[operation_id].scope
     assert tool["annotations"]["readOnlyHint"] is (method == "GET")
+    assert tool["title"] == tool["annotations"]["title"] == operation["summary"]
 
     schema = tool["inputSchema"]
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert "oneOf" not in schema and "anyOf" not in schema  # refused by some assistants' APIs
     arguments = {p["name"].lower().replace("-", "_"): p for p in operation.get("parameters", [])}
     required = {name for name, p in arguments.items() if p.get("required")}
     for media in operation.get("requestBody", {}).get("content", {}).values():
-        arguments |= media["schema"].get("properties", {})
-        required |= set(media["schema"].get("required", []))
-    assert set(schema["properties"]) == set(arguments)
+        fields = media["schema"].get("properties", {})
+        # the REST multipart's file is the MCP document inputs (text, path, content_base64)
+        arguments |= {k: v for k, v in fields.items() if v.get("format") != "binary"}
+        required |= {k for k in media["schema"].get("required", []) if k in arguments}
+    extra = set(meta.get("faxbot/stdioOnly", []))
+    if tool["name"] == "send_fax":
+        extra |= {"text", "content_base64"}
+    assert set(schema["properties"]) == set(arguments) | extra
     assert set(schema["required"]) == required
+    assert "$ref" not in json.dumps(tool), "schemas stand alone: every $ref inlined"
+
+
+@pytest.mark.parametrize("tool", committed(mcp.PATH)["tools"], ids=lambda t: t["name"])
+def test_manifest_output_schema_is_the_operations_json_answer(tool: dict[str, Any]) -> None:
+    """A tool's structured content is the operation's JSON answer (get_inbound_pdf, whose
+    answer is a PDF, describes the PDF instead): checked here against the spec's schema with
+    its references resolved, and by the MCP clients of tests/mcp against real answers."""
+    output = tool["outputSchema"]
+    assert output["type"] == "object"
+    if tool["name"] == "get_inbound_pdf":
+        return
+    document = committed(spec.PATH)
+    _, _, operation = spec_operations(document)[tool["name"]]
+    answer = next(r for s, r in operation["responses"].items() if s.startswith("2"))
+    schema = answer["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    declared = document["components"]["schemas"][name]
+    assert set(output["properties"]) == set(declared["properties"])
+    assert output["required"] == declared["required"]

@@ -99,7 +99,8 @@ def auth_calls() -> Iterator[Call]:
         lacking = "outsider" if operation["x-faxbot-scope"] == "fax:read" else "reader"
         yield Call(op_id, 401, "no-key", key=None, path=values)
         yield Call(op_id, 401, "unknown-key", key="bogus", path=values)
-        yield Call(op_id, 403, f"{lacking}-key", key=lacking, path=values)
+        if operation["x-faxbot-scope"] is not None:  # None: any valid key (GET /key)
+            yield Call(op_id, 403, f"{lacking}-key", key=lacking, path=values)
 
 
 CALLS = [
@@ -108,6 +109,8 @@ CALLS = [
     Call("health_ready", 503, "storage-gone", key=None, appliance="degraded"),
     Call("get_config", 200, "admin"),
     Call("get_config", 200, "bearer", bearer=True),
+    Call("get_key", 200, "admin"),
+    Call("get_key", 200, "reader", key="reader"),
     Call("list_plugins", 200, "admin"),
     Call("get_plugin", 200, "known", path={"plugin_id": "test"}),
     Call("get_plugin", 404, "unknown", path={"plugin_id": "no-such-plugin"}),

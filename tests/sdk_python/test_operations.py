@@ -169,6 +169,10 @@ def test_every_operation_answers_against_a_real_appliance(tmp_path: Path) -> Non
         called.add("get_config")
         assert isinstance(config, ConfigSummary) and "send_fax" in config.operations
 
+        key = faxbot.get_key()
+        called.add("get_key")
+        assert key.id == "admin" and "get_key" in key.operations and "send_fax" in key.operations
+
         live, ready = faxbot.health_live(), faxbot.health_ready()
         called |= {"health_live", "health_ready"}
         assert isinstance(live, Health) and isinstance(ready, Health)

@@ -1,5 +1,5 @@
 """The capability catalog: which slot a capability belongs to, and which REST operations and
-MCP tool it turns on. Read by the compiler, the appliance and codegen alike."""
+MCP tools it turns on. Read by the compiler, the appliance and codegen alike."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Capability:
     name: str
     slot: str | None  # None: any slot may offer it
     operations: tuple[str, ...]
-    mcp_tool: str | None
+    mcp_tools: tuple[str, ...]  # each named as the operation of `operations` it calls
     description: str
 
 
@@ -27,7 +27,7 @@ class Operation:
     operation_id: str
     method: str
     path: str
-    scope: str
+    scope: str | None  # None: any valid key may call it
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Catalog:
         """REST operations and MCP tools served when `active` capabilities are on."""
         caps = [self.capabilities[name] for name in active if name in self.capabilities]
         operations = self.core_operations() | {op for c in caps for op in c.operations}
-        tools = frozenset(c.mcp_tool for c in caps if c.mcp_tool)
+        tools = frozenset(tool for c in caps for tool in c.mcp_tools)
         return operations, tools
 
 
@@ -59,7 +59,7 @@ def _parse(raw: Mapping[str, Any]) -> Catalog:
             name=name,
             slot=spec["slot"],
             operations=tuple(spec["operations"]),
-            mcp_tool=spec["mcp_tool"],
+            mcp_tools=tuple(spec["mcp_tools"]),
             description=spec["description"],
         )
         for name, spec in raw["capabilities"].items()

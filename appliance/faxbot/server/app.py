@@ -27,7 +27,7 @@ from faxbot.server.plugin_views import PluginViews, load_registry
 from faxbot.server.ratelimit import RateLimits
 from faxbot.server.request_ids import send_request_id
 from faxbot.server.requestlog import RequestLog
-from faxbot.server.routes import documents, fax, handlers, inbound, plugins, system, webhooks
+from faxbot.server.routes import documents, fax, handlers, inbound, keys, plugins, system, webhooks
 
 MULTIPART_SLACK = 64 * 1024  # form overhead allowed beyond the document limit
 # What route handlers may ask for by parameter name (Litestar's dependency injection).
@@ -37,9 +37,8 @@ DEPENDENCIES = ("jobs", "inbound", "plugins", "artifact", "appliance", "audit")
 def route_handlers(operations: Iterable[str] | None = None) -> list[HTTPRouteHandler]:
     """The handlers of `operations` and the ones outside the catalog (health, the 405); all
     of them when None. Codegen builds the spec from all of them: the API's one source."""
-    return handlers(
-        [*fax.HANDLERS, *inbound.HANDLERS, *plugins.HANDLERS, *system.HANDLERS], operations
-    )
+    entries = [*fax.HANDLERS, *inbound.HANDLERS, *plugins.HANDLERS, *system.HANDLERS]
+    return handlers([*entries, *keys.HANDLERS], operations)
 
 
 def described_app(handlers: list[HTTPRouteHandler]) -> Litestar:

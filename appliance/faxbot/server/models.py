@@ -111,6 +111,12 @@ class ConfigSummary(msgspec.Struct, kw_only=True):
     mcp_tools: list[str]
 
 
+class KeyInfo(msgspec.Struct, kw_only=True):
+    id: str
+    scopes: list[str]
+    operations: list[str]  # served here and allowed by the key's scopes (operationIds)
+
+
 class Health(msgspec.Struct, kw_only=True):
     status: str
     checks: dict[str, Any]

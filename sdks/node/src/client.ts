@@ -344,6 +344,12 @@ export class Faxbot {
     return this.#call("get_config", {});
   }
 
+  /** The calling key: its id, scopes, and the operations this appliance serves that it may
+   * call (any valid key may ask about itself). */
+  getKey(): Promise<OperationResponses["get_key"]> {
+    return this.#call("get_key", {});
+  }
+
   /** Whether the appliance's process is up (no key needed). */
   healthLive(): Promise<OperationResponses["health_live"]> {
     return this.#call("health_live", {});

@@ -73,6 +73,9 @@ test("the read operations answer from a real appliance", { skip: needsAppliance 
   const config = await faxbot.getConfig();
   assert.equal(typeof config.fingerprint, "string");
   assert.ok(config.operations.includes("send_fax"));
+  const key = await faxbot.getKey();
+  assert.equal(typeof key.id, "string");
+  assert.ok(key.operations.includes("get_key"));
   const plugins = await faxbot.listPlugins();
   assert.deepEqual(plugins.map((p) => p.id).sort(), ["local", "test"]);
   assert.equal((await faxbot.getPlugin("test")).id, "test");

@@ -33,6 +33,7 @@ from faxbot_client._generated.models import (
     Health,
     InboundFax,
     InboundFaxPage,
+    KeyInfo,
     PluginConfig,
     PluginDetail,
     PluginSummary,
@@ -328,6 +329,11 @@ class Faxbot:
     def get_config(self) -> ConfigSummary:
         """The running configuration's identity: fingerprint, profile, operations, MCP tools."""
         return self._call(ops.GET_CONFIG)
+
+    def get_key(self) -> KeyInfo:
+        """The calling key: its id, scopes, and the operations this appliance serves that it
+        may call (any valid key may ask about itself)."""
+        return self._call(ops.GET_KEY)
 
     def health_live(self) -> Health:
         """Whether the appliance's process answers (no API key needed)."""

@@ -12,7 +12,7 @@ from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 
 from faxbot.catalog import Catalog, load_catalog
-from faxbot.server.auth import OPERATION_OPT, SCOPE_OPT
+from faxbot.server.auth import KEY_OPT, OPERATION_OPT, SCOPE_OPT
 from faxbot.server.openapi import SECURITY, errors
 
 
@@ -35,7 +35,7 @@ class Operation:
             http_method=HttpMethod(declared.method),
             operation_id=self.operation_id,
             security=SECURITY,
-            opt={SCOPE_OPT: declared.scope, OPERATION_OPT: self.operation_id},
+            opt={SCOPE_OPT: declared.scope, KEY_OPT: True, OPERATION_OPT: self.operation_id},
             **options,
         )
         return handler(self.fn)

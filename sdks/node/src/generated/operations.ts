@@ -9,6 +9,7 @@ import type {
   Health,
   InboundFax,
   InboundFaxPage,
+  KeyInfo,
   PluginConfig,
   PluginDetail,
   PluginSummary,
@@ -75,6 +76,17 @@ export const operations = {
     body: null,
     response: "binary",
     scope: "inbound:read",
+  },
+  /** GET /key: The calling API key: its id, scopes and the operations it may call */
+  get_key: {
+    method: "GET",
+    path: "/key",
+    pathParams: [],
+    queryParams: [],
+    headerParams: [],
+    body: null,
+    response: "json",
+    scope: null,
   },
   /** GET /plugins/{plugin_id}: A plugin's manifest and enabled state */
   get_plugin: {
@@ -198,6 +210,7 @@ export interface OperationRequests {
       id: string;
     };
   };
+  get_key: Record<string, never>;
   get_plugin: {
     path: {
       plugin_id: string;
@@ -260,6 +273,7 @@ export interface OperationResponses {
   get_fax_status: FaxJob;
   get_inbound: InboundFax;
   get_inbound_pdf: Blob;
+  get_key: KeyInfo;
   get_plugin: PluginDetail;
   get_plugin_config: PluginConfig;
   get_plugin_registry: Record<string, unknown>;

@@ -66,6 +66,12 @@ export interface InboundFaxPage {
   next_cursor: string | null;
 }
 
+export interface KeyInfo {
+  id: string;
+  operations: string[];
+  scopes: string[];
+}
+
 export interface PluginConfig {
   id: string;
   slots: Record<string, Record<string, unknown>>;

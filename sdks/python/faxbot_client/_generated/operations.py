@@ -15,6 +15,7 @@ from .models import (
     Health,
     InboundFax,
     InboundFaxPage,
+    KeyInfo,
     PluginConfig,
     PluginDetail,
     PluginSummary,
@@ -124,6 +125,21 @@ GET_INBOUND_PDF: Operation[bytes] = Operation(
     parse=_bytes,
 )
 """GET /inbound/{id}/pdf: Download a received fax's PDF"""
+
+GET_KEY: Operation[KeyInfo] = Operation(
+    id="get_key",
+    method="GET",
+    path="/key",
+    path_params=(),
+    query_params=(),
+    header_params=(),
+    body=None,
+    response="json",
+    scope=None,
+    answers=(200,),
+    parse=KeyInfo.from_dict,
+)
+"""GET /key: The calling API key: its id, scopes and the operations it may call"""
 
 GET_PLUGIN: Operation[PluginDetail] = Operation(
     id="get_plugin",
@@ -265,6 +281,7 @@ OPERATIONS: dict[str, Operation[Any]] = {
     GET_FAX_STATUS.id: GET_FAX_STATUS,
     GET_INBOUND.id: GET_INBOUND,
     GET_INBOUND_PDF.id: GET_INBOUND_PDF,
+    GET_KEY.id: GET_KEY,
     GET_PLUGIN.id: GET_PLUGIN,
     GET_PLUGIN_CONFIG.id: GET_PLUGIN_CONFIG,
     GET_PLUGIN_REGISTRY.id: GET_PLUGIN_REGISTRY,

@@ -15,6 +15,7 @@ from .health import Health
 from .health_checks import HealthChecks
 from .inbound_fax import InboundFax
 from .inbound_fax_page import InboundFaxPage
+from .key_info import KeyInfo
 from .plugin_config import PluginConfig
 from .plugin_config_slots import PluginConfigSlots
 from .plugin_config_slots_additional_property import PluginConfigSlotsAdditionalProperty
@@ -37,6 +38,7 @@ __all__ = (
     "HealthChecks",
     "InboundFax",
     "InboundFaxPage",
+    "KeyInfo",
     "PluginConfig",
     "PluginConfigSlots",
     "PluginConfigSlotsAdditionalProperty",
