@@ -138,6 +138,10 @@ def test_scripts_run_from_a_fresh_clone(scripts_run: tuple[Running, str]) -> Non
     listed = json.loads(shell(curls["List jobs"], clone, exported))
     assert job["id"] in [item["id"] for item in listed["items"]]
 
+    # the development key is the operator's: it reads every number's received faxes
+    with httpx.Client(base_url=url, headers={"X-API-Key": exported["FAXBOT_API_KEY"]}) as client:
+        assert "inbound:read_all" in client.get("/key").json()["scopes"]
+
     # the key the user added to config.d works too, beside the development key
     with httpx.Client(base_url=url, headers={"X-API-Key": user_token}) as client:
         sent = client.post("/fax", data={"to": "+12025550143"}, files={"file": ("a.txt", b"hi")})
