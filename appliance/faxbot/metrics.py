@@ -82,8 +82,8 @@ SERIES: tuple[Series, ...] = (
         "faxbot_webhook_events_total",
         "counter",
         ("plugin", "result"),
-        "Events of accepted webhooks by plugin and result (applied, duplicate, stale, unknown, "
-        "received, received_duplicate, ignored).",
+        "Events of accepted webhooks by plugin and result (status reports: applied, unchanged, "
+        "duplicate, unknown; received faxes: received, received_duplicate, ignored).",
     ),
     Series(
         "faxbot_inbound_faxes_total",
