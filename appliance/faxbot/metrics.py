@@ -120,12 +120,20 @@ class HttpRecorder:
     def __init__(self, requests: Counter, seconds: Histogram) -> None:
         self._requests = requests
         self._seconds = seconds
+        # (route, method, status) -> its two children: labels() costs more than inc()
+        self._children: dict[tuple[str | None, str, int], tuple[Counter, Histogram]] = {}
 
     def request(self, route: str | None, method: str, status: int, seconds: float) -> None:
-        template = _PARAMETER_TYPE.sub("}", route) if route else UNMATCHED
         method = method if method in METHODS else "OTHER"  # the client's text otherwise
-        self._requests.labels(template, method, str(status)).inc()
-        self._seconds.labels(template, method).observe(seconds)
+        children = self._children.get((route, method, status))
+        if children is None:
+            template = _PARAMETER_TYPE.sub("}", route) if route else UNMATCHED
+            children = self._children[(route, method, status)] = (
+                self._requests.labels(template, method, str(status)),
+                self._seconds.labels(template, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class DispatchRecorder:
