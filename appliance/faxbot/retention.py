@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from faxbot.artifact import Retention
+from faxbot.metrics import SweepRecorder
 from faxbot.plugins.contract import Storage
 from faxbot.store.inbound import InboundStore
 from faxbot.store.jobs import JobStore
@@ -34,7 +35,9 @@ class RetentionSweep:
         links: LinkStore | None = None,
         jobs_deleted: Callable[[list[str]], None] = lambda ids: None,
         clock: Callable[[], float] = time.time,
+        timed: SweepRecorder | None = None,
     ) -> None:
+        self._timed = timed
         self._jobs_deleted = jobs_deleted  # tells the job service, which caches ended jobs
         self._settings = settings
         self._jobs = jobs
@@ -50,7 +53,11 @@ class RetentionSweep:
         webhook event ids and expired links are forgotten all the same."""
         while True:
             try:
-                await self.sweep()
+                if self._timed is None:
+                    await self.sweep()
+                else:
+                    with self._timed.timed():
+                        await self.sweep()
             except Exception:
                 self._log.exception("retention sweep failed", extra={"event": "retention_failed"})
             await asyncio.sleep(self._settings.sweep_seconds)

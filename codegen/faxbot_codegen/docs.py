@@ -10,6 +10,7 @@ from pathlib import Path
 from faxbot.catalog import load_catalog
 from faxbot.config.codes import Code
 from faxbot.config.structure import fragment_schema
+from faxbot.metrics import SERIES
 from faxbot.server.error_codes import ErrorCode
 
 from faxbot_codegen import contract_doc
@@ -36,6 +37,7 @@ APPLIANCE_PARTS = (
     "jobs",
     "kernel",
     "keys.py",
+    "metrics.py",
     "plugins",
     "server",
     "store",
@@ -73,6 +75,11 @@ def keys_table() -> str:
 
 def scopes_table() -> str:
     return table(["scope", "grants"], [[f"`{s}`", m] for s, m in load_catalog().scopes.items()])
+
+
+def series_table() -> str:
+    rows = [[f"`{s.name}`", s.type, ", ".join(f"`{x}`" for x in s.labels), s.help] for s in SERIES]
+    return table(["series", "type", "labels", "what it counts"], rows)
 
 
 def modules_table(parts: Sequence[str]) -> str:
@@ -117,3 +124,4 @@ def generate(root: Path, outputs: Outputs) -> None:
         APPLIANCE_MD,
         Region("error-codes", error_codes_table(), "appliance/faxbot/server/error_codes.py"),
     )
+    outputs.region(APPLIANCE_MD, Region("metrics-series", series_table(), "faxbot/metrics.py"))

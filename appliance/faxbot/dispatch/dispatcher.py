@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from faxbot.audit import Action, AuditLog, AuditUnavailable, DocumentDetail, Outcome
+from faxbot.metrics import DispatchRecorder, SweepRecorder
 from faxbot.plugins.contract import (
     DeletesCopies,
     FaxStatus,
@@ -65,8 +66,12 @@ class Dispatcher:
         logger: logging.Logger,
         clock: Callable[[], float] = time.time,
         audit: AuditLog | None = None,
+        metrics: DispatchRecorder | None = None,
+        sweeps: SweepRecorder | None = None,
     ) -> None:
         self._audit = audit
+        self._metrics = metrics
+        self._sweeps = sweeps
         self._store = store
         self._transport = transport
         self._finds_sent = finds_sent
@@ -129,7 +134,11 @@ class Dispatcher:
         workers = [asyncio.create_task(self._work()) for _ in range(self._policy.concurrency)]
         try:
             while True:
-                await self.sweep()
+                if self._sweeps is None:
+                    await self.sweep()
+                else:
+                    with self._sweeps.timed():
+                        await self.sweep()
                 await asyncio.sleep(self._policy.sweep_seconds)
         finally:
             for timer in self._timers.values():
@@ -203,11 +212,17 @@ class Dispatcher:
         if taken is None:
             return None  # another dispatcher took it
         document = StoredDocument(self._storage, job.document_key)
+        began = time.perf_counter()
         try:
-            receipt = await self._transport.send(
-                OutboundFax(job_id=job.id, to=job.to, pages=job.pages, document=document)
-            )
+            try:
+                receipt = await self._transport.send(
+                    OutboundFax(job_id=job.id, to=job.to, pages=job.pages, document=document)
+                )
+            finally:
+                if self._metrics is not None:
+                    self._metrics.hand_over(time.perf_counter() - began)
         except OutcomeUnknown as exc:
+            self._provider_error("send")
             if self._finds_sent is None:
                 return await self._fail(taken, Phase.HANDING_OVER, str(exc))
             # Still handing over: the recovery path asks the provider (find_sent) when this
@@ -219,6 +234,7 @@ class Dispatcher:
             at = self._clock() + self._retry_delay(taken.attempts)
             return await self._store.postpone(taken, Phase.HANDING_OVER, at)
         except TransportError as exc:
+            self._provider_error("send")
             if not exc.retryable:
                 return await self._fail(taken, Phase.HANDING_OVER, str(exc))
             at = self._clock() + self._retry_delay(taken.attempts)
@@ -247,6 +263,10 @@ class Dispatcher:
         await self._record_hand_over(taken)
         return sent
 
+    def _provider_error(self, step: str) -> None:
+        if self._metrics is not None:
+            self._metrics.provider_error(step)
+
     async def _record_hand_over(self, job: Job) -> None:
         """The document left for the provider: a disclosure the audit log records. The fax is
         gone by now, so a failure to record is logged loudly rather than undoing anything."""
@@ -272,6 +292,7 @@ class Dispatcher:
         try:
             receipt = await self._finds_sent.find_sent(job.id)
         except TransportError as exc:  # cannot tell yet: ask again later, still not resending
+            self._provider_error("find_sent")
             self._log.warning(
                 "interrupted hand-over: provider lookup failed",
                 extra={"event": "hand_over_lookup_failed", "job_id": job.id, "error": str(exc)},
@@ -309,6 +330,7 @@ class Dispatcher:
         try:
             update = await self._transport.get_status(job.provider_sid)
         except TransportError as exc:
+            self._provider_error("status")
             if not exc.retryable:
                 return await self._fail(job, Phase.SENT, str(exc))
             update = None

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable
 
+from faxbot.metrics import SweepRecorder
 from faxbot.plugins.contract import ListsDocuments, Storage
 from faxbot.store.inbound import InboundStore
 from faxbot.store.jobs import JobStore
@@ -63,7 +64,9 @@ class OrphanSweep:
         grace_seconds: float = GRACE_SECONDS,
         clock: Callable[[], float] = time.time,
         inbound: InboundStore | None = None,
+        timed: SweepRecorder | None = None,
     ) -> None:
+        self._timed = timed
         self._inbound = inbound
         self._store = store
         self._storage = storage
@@ -77,7 +80,11 @@ class OrphanSweep:
         and tried again at the next turn."""
         while True:
             try:
-                await self.sweep()
+                if self._timed is None:
+                    await self.sweep()
+                else:
+                    with self._timed.timed():
+                        await self.sweep()
             except Exception:
                 self._log.exception("document sweep failed", extra={"event": "sweep_failed"})
             await asyncio.sleep(every)

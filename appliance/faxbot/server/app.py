@@ -132,5 +132,5 @@ def create_app(
     # The request log goes around the app's exception handlers, not around each route (where
     # Litestar puts `middleware`): an unknown route's 404 and a refused key's 401 are answered
     # by those handlers, and are logged with their status only from out here.
-    app.asgi_handler = RequestLog(app.asgi_handler)
+    app.asgi_handler = RequestLog(app.asgi_handler, appliance.metrics.http)
     return app

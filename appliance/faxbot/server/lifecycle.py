@@ -33,6 +33,7 @@ from faxbot.jobs.service import JobService, Uploads
 from faxbot.kernel.secrets import SecretUnavailable
 from faxbot.keys import expiry_instant
 from faxbot.links import DocumentLinkService
+from faxbot.metrics import Metrics
 from faxbot.plugins.contract import DeletesCopies, Storage, StoredDocument
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
@@ -101,6 +102,7 @@ class Appliance:
             logger.getChild("renderers"),
         )
         self.providers = Providers()
+        self.metrics = Metrics()  # this appliance's registry: GET /metrics renders it
         self.database: Database | None = None
         self.writer: Writer | None = None
         self._jobs: JobService | None = None
@@ -257,6 +259,7 @@ class Appliance:
                 f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}"
             ) from None
         store = JobStore(database, self.writer)
+        self.metrics.count_jobs(store.count_by_phase)
         inbound_store = InboundStore(database, self.writer)
         self.audit = await self._open_audit()
         public_url = self.artifact.appliance.public_url
@@ -279,6 +282,7 @@ class Appliance:
             inbound=self._inbound,
             logger=self.log.getChild("webhooks"),
             audit=self.audit,
+            metrics=self.metrics.webhooks,
         )
         if providers.storage is not None and providers.lists_documents is not None:
             sweep = OrphanSweep(
@@ -287,6 +291,7 @@ class Appliance:
                 providers.lists_documents,
                 self.log.getChild("orphans"),
                 inbound=inbound_store,
+                timed=self.metrics.sweep("orphans"),
             )
             self._sweep_task = asyncio.create_task(sweep.run())
         if providers.storage is not None:
@@ -298,6 +303,7 @@ class Appliance:
                 self.log.getChild("retention"),
                 links=LinkStore(database, self.writer),
                 jobs_deleted=self._forget_jobs,
+                timed=self.metrics.sweep("retention"),
             )
             self._retention_task = asyncio.create_task(retention.run())
 
@@ -353,6 +359,8 @@ class Appliance:
             self.policy,
             self.log.getChild("dispatcher"),
             audit=self.audit,
+            metrics=self.metrics.dispatch(outbound.plugin),
+            sweeps=self.metrics.sweep("dispatch"),
         )
         if database.dialect == "sqlite":  # the only appliance on this database
             await dispatcher.recover()

@@ -202,6 +202,8 @@ class _Statements:
         )
         self.delete_row = f"DELETE FROM jobs WHERE id = {bind('id')} AND phase = {bind('done')}"  # noqa: S608
         self.count_unfinished = f"SELECT count(*) FROM jobs WHERE {unfinished}"  # noqa: S608
+        # Read from the index on (phase, next_action_at) alone: cheap at a million rows.
+        self.count_by_phase = "SELECT phase, count(*) FROM jobs GROUP BY phase"
 
     def page(self, conditions: tuple[str, ...]) -> str:
         """SELECT a page, newest first, of the jobs meeting `conditions` (names of
@@ -494,6 +496,12 @@ class JobStore:
         with self._database.reading() as cursor:
             cursor.execute(self._sql.count_unfinished, UNFINISHED_PARAMS)
             return int(cursor.fetchone()[0])
+
+    def count_by_phase(self) -> dict[str, int]:
+        """How many jobs are in each phase (the metrics' jobs gauge)."""
+        with self._database.reading() as cursor:
+            cursor.execute(self._sql.count_by_phase)
+            return {str(phase): int(n) for phase, n in cursor.fetchall()}
 
     async def _transition(self, job: Job, expected: Phase, **changes: Any) -> Job | None:
         """Apply `changes` (Job fields) if the job is still in phase `expected`; the job as it

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from faxbot.audit import Action, AuditLog, DocumentDetail, Outcome, WebhookDetail
 from faxbot.dispatch.dispatcher import Dispatcher
 from faxbot.inbound.service import InboundService
+from faxbot.metrics import WebhookRecorder
 from faxbot.plugins.contract import (
     ReceivedFax,
     StatusReport,
@@ -61,7 +62,9 @@ class WebhookService:
         inbound: InboundService | None,
         logger: logging.Logger,
         audit: AuditLog | None = None,
+        metrics: WebhookRecorder | None = None,
     ) -> None:
+        self._metrics = metrics
         self._receivers = receivers
         self._jobs = jobs
         self._dispatcher = dispatcher
@@ -92,13 +95,20 @@ class WebhookService:
                 extra={"event": "webhook_rejected", "plugin": plugin_id, "reason": reason},
             )
             await self._record(Outcome.REJECTED, plugin_id, None, None)
+            if self._metrics is not None:
+                self._metrics.rejected(plugin_id)
             raise Rejected(reason)
+        if self._metrics is not None:
+            self._metrics.accepted(plugin_id)
         applied = Applied()
         for event in events:
             if isinstance(event, StatusReport):
-                applied.add(await self._status(plugin_id, event))
-            elif isinstance(event, ReceivedFax):
-                applied.add(await self._received(plugin_id, event))
+                what = await self._status(plugin_id, event)
+            else:
+                what = await self._received(plugin_id, event)
+            applied.add(what)
+            if self._metrics is not None:
+                self._metrics.event(plugin_id, what)
         return applied
 
     async def _record(

@@ -1,8 +1,9 @@
-"""GET /config, /health/live, /health/ready; the spec at /openapi.json; and the legacy
-GET /health that Faxbot v2 clients call."""
+"""GET /config, /health/live, /health/ready; the spec at /openapi.json; the Prometheus series
+at /metrics; and the legacy GET /health that Faxbot v2 clients call."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 
 from faxbot.artifact import Artifact
-from faxbot.server.auth import KEY_OPT
+from faxbot.metrics import CONTENT_TYPE
+from faxbot.server.auth import KEY_OPT, SCOPE_OPT
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.models import ConfigSummary, Health
 from faxbot.server.openapi import errors
@@ -86,6 +88,18 @@ async def get_openapi() -> Response[bytes]:
     return Response(packaged_spec(), media_type=MediaType.JSON)
 
 
+METRICS_SCOPE = "metrics:read"
+
+
+@get("/metrics", include_in_schema=False, cache=False, opt={SCOPE_OPT: METRICS_SCOPE})
+async def get_metrics(appliance: NamedDependency[Appliance]) -> Response[bytes]:
+    """The appliance's series in the Prometheus text format, for a key with metrics:read.
+    Not in the spec: a Prometheus server scrapes it, no SDK or MCP tool calls it. Rendered
+    in a thread: the jobs gauge reads the database."""
+    body = await asyncio.to_thread(appliance.metrics.render)
+    return Response(body, media_type=CONTENT_TYPE)
+
+
 class LegacyCalls:
     """Counts calls of a deprecated route and says so in the log: the first call, then at
     most one line a minute with the calls since the last line (a v2 client may poll it)."""
@@ -128,5 +142,6 @@ HANDLERS: list[Operation | HTTPRouteHandler] = [
     health_live,
     health_ready,
     get_openapi,
+    get_metrics,
     legacy_health,
 ]
