@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from faxbot.store.cursors import BadCursor
 from faxbot.store.database import HEAD, Database, current_revision, migrate, upgrade
-from faxbot.store.jobs import BadCursor, JobStore, Phase
+from faxbot.store.jobs import JobStore, Phase
 from faxbot.store.writer import Writer
 from sqlalchemy import Engine, create_engine, inspect, text
 

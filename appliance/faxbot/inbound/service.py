@@ -26,9 +26,9 @@ from faxbot.plugins.contract import (
     ReceivedFax,
     Storage,
 )
+from faxbot.store.cursors import BadCursor
 from faxbot.store.inbound import (
     RECEIVED,
-    BadInboundCursor,
     InboundFax,
     InboundFilter,
     InboundStore,
@@ -217,7 +217,7 @@ class InboundService:
             found, next_cursor = await asyncio.to_thread(
                 self._store.page, limit, cursor, filters, numbers
             )
-        except BadInboundCursor as exc:
+        except BadCursor as exc:
             await self._record(Action.INBOUND_LIST_READ, Outcome.REJECTED, caller)
             raise InvalidCursor(str(exc), {"field": "cursor"}) from None
         await self._record(

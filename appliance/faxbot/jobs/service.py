@@ -47,8 +47,9 @@ from faxbot.jobs.errors import (
 )
 from faxbot.jobs.numbers import valid_number
 from faxbot.plugins.contract import Storage
+from faxbot.store.cursors import BadCursor
 from faxbot.store.database import DatabaseReplaced, is_full, is_unavailable
-from faxbot.store.jobs import UNFILTERED, BadCursor, Job, JobFilter, JobStore
+from faxbot.store.jobs import UNFILTERED, Job, JobFilter, JobStore
 
 TERMINAL_CACHE = 10_000  # finished jobs kept in memory: they never change again
 INLINE_PREPARE_BYTES = 256 * 1024  # judged (and a PDF counted) on the event loop below this size

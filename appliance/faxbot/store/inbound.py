@@ -5,15 +5,12 @@ threads; writes go through the one database writer."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from faxbot.store import cursors
 from faxbot.store.database import Database, parameter_marker
 from faxbot.store.writer import Writer
 
@@ -63,32 +60,15 @@ class InboundFilter:
     until: float | None = None
 
     def digest(self) -> str:
-        raw = json.dumps([self.to, self.sender, self.since, self.until])
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-class BadInboundCursor(ValueError):
-    pass
+        return cursors.filters_digest(self.to, self.sender, self.since, self.until)
 
 
 def encode_cursor(fax: InboundFax, filters: InboundFilter) -> str:
-    raw = json.dumps([fax.received_at, fax.id, filters.digest()]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(fax.received_at, fax.id, filters.digest())
 
 
 def decode_cursor(cursor: str, filters: InboundFilter) -> tuple[float, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        received_at, fax_id, digest = json.loads(raw)
-        after = float(received_at), str(fax_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise BadInboundCursor("not a cursor this API returned") from None
-    if digest != filters.digest():
-        raise BadInboundCursor(
-            "this cursor was issued for other filters: send the same to, from, "
-            "received_since and received_until as the request that returned it"
-        )
-    return after
+    return cursors.decode(cursor, filters.digest(), "to, from, received_since and received_until")
 
 
 class InboundStore:
@@ -139,7 +119,7 @@ class InboundStore:
         numbers: frozenset[str] | None,
     ) -> tuple[list[InboundFax], str | None]:
         """The received faxes `filters` select, newest first; only those received on
-        `numbers` unless it is None. BadInboundCursor for another filter's cursor."""
+        `numbers` unless it is None. BadCursor for another filter's cursor."""
         bind = self._bind
         where: list[str] = []
         params: dict[str, Any] = {}

@@ -7,11 +7,7 @@ never both hand the same job over."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import dataclasses
-import hashlib
-import json
 import operator
 import time
 import typing
@@ -21,6 +17,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from faxbot.plugins.contract import FaxStatus
+from faxbot.store import cursors
 from faxbot.store.database import Database, parameter_marker
 from faxbot.store.writer import Writer
 
@@ -273,10 +270,6 @@ def forward(
     return changes
 
 
-class BadCursor(ValueError):
-    pass
-
-
 @dataclass(frozen=True)
 class JobFilter:
     """Which jobs a page lists; None is any. Times are epoch seconds: `created_since`
@@ -291,8 +284,7 @@ class JobFilter:
         """What a cursor remembers of the filters it was issued for: a page that continues
         another query would skip or repeat jobs."""
         status = None if self.status is None else self.status.value
-        raw = json.dumps([status, self.to, self.created_since, self.created_until])
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+        return cursors.filters_digest(status, self.to, self.created_since, self.created_until)
 
     def conditions(self) -> dict[str, Any]:
         """The PAGE_CONDITIONS this filter needs, with their parameters."""
@@ -337,29 +329,19 @@ UNFILTERED = JobFilter()
 
 
 def encode_cursor(job: Job, filters: JobFilter = UNFILTERED) -> str:
-    raw = json.dumps([job.created_at, job.id, filters.digest()]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(job.created_at, job.id, filters.digest())
 
 
 def decode_cursor(cursor: str, filters: JobFilter = UNFILTERED) -> tuple[float, str]:
     """The created_at and id a cursor continues after; BadCursor when it is not one this API
     returned or was issued for other filters. A cursor of an earlier release (no filters'
     digest) continues an unfiltered list."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, job_id, *rest = json.loads(raw)
-        if len(rest) > 1:
-            raise ValueError(rest)
-        digest = str(rest[0]) if rest else UNFILTERED.digest()
-        after = float(created_at), str(job_id)
-    except (ValueError, TypeError, binascii.Error):
-        raise BadCursor("not a cursor this API returned") from None
-    if digest != filters.digest():
-        raise BadCursor(
-            "this cursor was issued for other filters: send the same status, to, "
-            "created_since and created_until as the request that returned it"
-        )
-    return after
+    return cursors.decode(
+        cursor,
+        filters.digest(),
+        "status, to, created_since and created_until",
+        digest_if_absent=UNFILTERED.digest(),
+    )
 
 
 class JobStore:
