@@ -28,9 +28,10 @@ from faxbot_codegen.outputs import RegionError, SourceError, compare, write
 @click.option("--only", default=None, help="Comma-separated generators to run (default: all).")
 @click.pass_context
 def codegen(ctx: click.Context, check: bool, root: Path, only: str | None) -> None:
-    """Write docs/openapi.json, docs/mcp/tools.json and the SDKs under sdks/ from the route
-    handlers and the capability catalog, and the generated regions of docs/config.md,
-    docs/plugins.md, docs/appliance.md and README.md from the code and config.d."""
+    """Write docs/openapi.json, docs/mcp/tools.json, the SDKs under sdks/ and the console's
+    API types under console/src/api/generated/ from the route handlers and the capability
+    catalog, and the generated regions of docs/config.md, docs/plugins.md, docs/appliance.md
+    and README.md from the code and config.d."""
     chosen = set(only.split(",")) if only else None
     unknown = (chosen or set()) - set(generators())
     if unknown:

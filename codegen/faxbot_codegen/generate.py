@@ -50,6 +50,10 @@ def _node(sources: Sources, outputs: Outputs) -> None:
     retry_policy.generate_node(sources.root, outputs)
 
 
+def _console(sources: Sources, outputs: Outputs) -> None:
+    node_sdk.generate(sources.spec, outputs, node_sdk.CONSOLE_FOLDER)
+
+
 def _docs(sources: Sources, outputs: Outputs) -> None:
     docs.generate(sources.root, outputs)
     retry_policy.generate_docs(sources.root, outputs)
@@ -65,6 +69,7 @@ def generators() -> dict[str, Generator]:
         "mcp": _mcp,
         "python": _python,
         "node": _node,
+        "console": _console,
         "docs": _docs,
         "registry": _registry,
     }

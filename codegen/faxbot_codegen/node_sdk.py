@@ -1,7 +1,11 @@
 """The Node SDK's typed layer, `sdks/node/src/generated/`: one TypeScript interface per
 component schema, and the operations table (operationId -> method, path, parameters,
 scope, request and response types) the hand-written client in `sdks/node/src/` calls
-through. Everything comes from the spec; the templates are in `templates/node/`."""
+through. Everything comes from the spec; the templates are in `templates/node/`.
+
+The admin console's API types, `console/src/api/generated/`, are the same two files from
+the same templates: the console is an HTTP client of the same API, in a browser, so the
+files hold types and a plain table only (nothing from `node:`)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import jinja2
 from faxbot_codegen.outputs import NOTICE, Outputs
 
 FOLDER = "sdks/node/src/generated"
+CONSOLE_FOLDER = "console/src/api/generated"
 TEMPLATES = Path(__file__).parent / "templates" / "node"
 FILES = ("operations.ts", "types.ts")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -288,7 +293,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render(spec: dict[str, Any]) -> dict[str, str]:
-    """File name -> text, for each file in FOLDER."""
+    """File name -> text, for each of FILES."""
     env = _environment()
     declared, table = schemas(spec), operations(spec)
     context = {
@@ -302,10 +307,11 @@ def render(spec: dict[str, Any]) -> dict[str, str]:
     return {name: env.get_template(f"{name}.j2").render(context) for name in FILES}
 
 
-def generate(spec: dict[str, Any], outputs: Outputs) -> None:
-    outputs.own(FOLDER)
+def generate(spec: dict[str, Any], outputs: Outputs, folder: str = FOLDER) -> None:
+    """FILES into `folder`: the Node SDK's (FOLDER) or the console's (CONSOLE_FOLDER)."""
+    outputs.own(folder)
     for name, text in render(spec).items():
-        outputs.add(f"{FOLDER}/{name}", text)
+        outputs.add(f"{folder}/{name}", text)
 
 
-__all__ = ["FOLDER", "generate", "operations", "render", "schemas", "ts_type"]
+__all__ = ["CONSOLE_FOLDER", "FOLDER", "generate", "operations", "render", "schemas", "ts_type"]
