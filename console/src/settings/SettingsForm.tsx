@@ -1,0 +1,61 @@
+// A plugin's settings through react-jsonschema-form, from its manifest's config_schema:
+// read-only on the Plugins page, editable on Propose a change. Secret settings are plain
+// text fields, since what they hold is a reference (${env:NAME}), never the secret.
+import Form from "@rjsf/core";
+import type { CustomValidator, RJSFSchema, UiSchema } from "@rjsf/utils";
+import type { Manifest } from "../api/models";
+import { secretSettings } from "./secrets";
+import { settingsValidator } from "./validator";
+
+export function uiSchemaFor(manifest: Manifest, readonly: boolean): UiSchema {
+  const ui: UiSchema = { ...(manifest.ui?.uiSchema ?? {}) };
+  for (const [name, hint] of Object.entries(manifest.ui?.hints ?? {})) {
+    ui[name] = { ...(ui[name] as object | undefined), "ui:help": hint };
+  }
+  for (const name of secretSettings(manifest.config_schema)) {
+    ui[name] = {
+      ...(ui[name] as object | undefined),
+      "ui:widget": "text",
+      "ui:placeholder": "${env:NAME} or ${file:/run/secrets/name}",
+      "ui:autocomplete": "off",
+    };
+  }
+  ui["ui:submitButtonOptions"] = { norender: true };
+  if (readonly) ui["ui:readonly"] = true;
+  return ui;
+}
+
+export function SettingsForm({
+  id,
+  manifest,
+  settings,
+  readonly,
+  onChange,
+  customValidate,
+}: {
+  id: string;
+  manifest: Manifest;
+  settings: Record<string, unknown>;
+  readonly: boolean;
+  onChange?: (settings: Record<string, unknown>) => void;
+  customValidate?: CustomValidator;
+}) {
+  const schema = { ...(manifest.config_schema ?? { type: "object" }) } as RJSFSchema;
+  delete schema.title;
+  return (
+    <Form
+      className="settings-form"
+      idPrefix={id}
+      schema={schema}
+      uiSchema={uiSchemaFor(manifest, readonly)}
+      formData={settings}
+      validator={settingsValidator}
+      readonly={readonly}
+      liveValidate={readonly ? undefined : "onChange"}
+      noHtml5Validate
+      showErrorList={false}
+      customValidate={customValidate}
+      onChange={(event) => onChange?.((event.formData ?? {}) as Record<string, unknown>)}
+    />
+  );
+}
