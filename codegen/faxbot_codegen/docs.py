@@ -12,6 +12,7 @@ from faxbot.config.codes import Code
 from faxbot.config.structure import fragment_schema
 from faxbot.metrics import SERIES
 from faxbot.server.error_codes import ErrorCode
+from faxbot.server.warning_codes import WarningCode
 
 from faxbot_codegen import contract_doc
 from faxbot_codegen.example import CONFIG_DIR, compile_example
@@ -63,6 +64,10 @@ def error_codes_table() -> str:
         ["code", "status", "meaning"],
         [[f"`{code}`", str(code.status), code.meaning] for code in ErrorCode],
     )
+
+
+def warning_codes_table() -> str:
+    return table(["code", "meaning"], [[f"`{code}`", code.meaning] for code in WarningCode])
 
 
 def keys_table() -> str:
@@ -123,5 +128,9 @@ def generate(root: Path, outputs: Outputs) -> None:
     outputs.region(
         APPLIANCE_MD,
         Region("error-codes", error_codes_table(), "appliance/faxbot/server/error_codes.py"),
+    )
+    outputs.region(
+        APPLIANCE_MD,
+        Region("warning-codes", warning_codes_table(), "appliance/faxbot/server/warning_codes.py"),
     )
     outputs.region(APPLIANCE_MD, Region("metrics-series", series_table(), "faxbot/metrics.py"))

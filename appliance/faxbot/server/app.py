@@ -18,26 +18,44 @@ from litestar.handlers import HTTPRouteHandler
 from faxbot.artifact import load_artifact
 from faxbot.plugins.discovery import PluginSource
 from faxbot.plugins.host import check_pins
-from faxbot.server import logs
+from faxbot.server import console, logs
 from faxbot.server.auth import KeyRing, RequireScope
+from faxbot.server.diagnostics import DiagnosticsService
 from faxbot.server.errors import EXCEPTION_HANDLERS
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.openapi import openapi_config
 from faxbot.server.plugin_views import PluginViews, load_registry
 from faxbot.server.ratelimit import RateLimits
+from faxbot.server.recent_errors import RecentErrors
 from faxbot.server.request_ids import send_request_id
 from faxbot.server.requestlog import RequestLog
-from faxbot.server.routes import documents, fax, handlers, inbound, keys, plugins, system, webhooks
+from faxbot.server.routes import (
+    diagnostics,
+    documents,
+    fax,
+    handlers,
+    inbound,
+    keys,
+    plugins,
+    system,
+    webhooks,
+)
 
 MULTIPART_SLACK = 64 * 1024  # form overhead allowed beyond the document limit
 # What route handlers may ask for by parameter name (Litestar's dependency injection).
-DEPENDENCIES = ("jobs", "inbound", "plugins", "artifact", "appliance", "audit")
+DEPENDENCIES = ("jobs", "inbound", "plugins", "artifact", "appliance", "audit", "diagnostics")
 
 
 def route_handlers(operations: Iterable[str] | None = None) -> list[HTTPRouteHandler]:
     """The handlers of `operations` and the ones outside the catalog (health, the 405); all
     of them when None. Codegen builds the spec from all of them: the API's one source."""
-    entries = [*fax.HANDLERS, *inbound.HANDLERS, *plugins.HANDLERS, *system.HANDLERS]
+    entries = [
+        *fax.HANDLERS,
+        *inbound.HANDLERS,
+        *plugins.HANDLERS,
+        *system.HANDLERS,
+        *diagnostics.HANDLERS,
+    ]
     return handlers([*entries, *keys.HANDLERS], operations)
 
 
@@ -67,11 +85,13 @@ def create_app(
     workdir: Path | None = None,
     log_level: str = "info",
     new_database: bool = False,
+    console_dir: Path = console.FOLDER,
 ) -> Litestar:
     """Load the artifact (ArtifactError if it cannot be trusted), check the installed plugins
     against its pins (StartupError), and build the app. Plugins start in the app's lifespan.
     `new_database` lets the start create an empty database where data_dir's marker says one
-    existed (`faxbot serve --new-database`)."""
+    existed (`faxbot serve --new-database`). `console_dir` holds the admin console's built
+    files, served at /admin."""
     logger = logs.configure(log_level)
     artifact = load_artifact(artifact_path)
     installed = check_pins(artifact, source or PluginSource(check_schemas=False))
@@ -84,6 +104,8 @@ def create_app(
         new_database=new_database,
     )
     views = PluginViews(artifact, installed, load_registry(registry_path))
+    # Fed by the appliance's logger from before the plugins start until after they stop.
+    recent_errors = RecentErrors(plugins=artifact.plugins)
     limits = artifact.appliance.limits
 
     def provide(value: Any) -> Provide:
@@ -98,6 +120,7 @@ def create_app(
         "artifact": provide(artifact),
         "appliance": provide(appliance),
         "audit": Provide(lambda: appliance.audit, sync_to_thread=False),
+        "diagnostics": provide(DiagnosticsService(appliance, installed, recent_errors)),
     }
     assert tuple(dependencies) == DEPENDENCIES
     app = Litestar(
@@ -105,9 +128,10 @@ def create_app(
             *route_handlers(artifact.surface.operations),
             webhooks.handler(limits.webhook_body_bytes),
             documents.get_document_link,
+            *console.handlers(console_dir),
         ],
         dependencies=dependencies,
-        lifespan=[appliance.lifespan],
+        lifespan=[lambda _app: recent_errors.installed(logger), appliance.lifespan],
         state=State(
             {
                 "appliance": appliance,

@@ -16,4 +16,5 @@ AUDITED: Mapping[str, Action] = {
     "get_inbound": Action.INBOUND_READ,
     "get_inbound_pdf": Action.DOCUMENT_DOWNLOAD,
     "get_plugin_config": Action.CONFIG_READ,
+    "get_diagnostics": Action.CONFIG_READ,
 }

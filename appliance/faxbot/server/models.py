@@ -9,6 +9,7 @@ import msgspec
 
 from faxbot.plugins.contract import FaxStatus
 from faxbot.server.error_codes import ErrorCode
+from faxbot.server.warning_codes import WarningCode
 
 # A time on the wire: an RFC 3339 string in UTC with milliseconds, such as
 # 2026-01-31T12:00:00.123Z (kept a string: the v2 shape, and the exact text clients see).
@@ -120,3 +121,63 @@ class KeyInfo(msgspec.Struct, kw_only=True):
 class Health(msgspec.Struct, kw_only=True):
     status: str
     checks: dict[str, Any]
+
+
+class Versions(msgspec.Struct, kw_only=True):
+    faxbot: str
+    python: str
+    plugins: dict[str, str]  # plugin id -> the installed distribution's version
+
+
+class PluginHealth(msgspec.Struct, kw_only=True):
+    ok: bool
+    detail: str  # short: the plugin's own health detail, or why there is none
+
+
+class PluginDiagnosis(msgspec.Struct, kw_only=True):
+    slots: list[str]
+    enabled: bool
+    version: str
+    health: PluginHealth
+
+
+class ActiveCapabilities(msgspec.Struct, kw_only=True):
+    """What this appliance serves, as GET /config says it."""
+
+    by_slot: dict[str, list[str]]
+    operations: list[str]
+    mcp_tools: list[str]
+
+
+class DiagnosticWarning(msgspec.Struct, kw_only=True):
+    code: WarningCode
+    message: str
+    subject: str | None = None  # what it is about, e.g. an API key's id
+
+
+class RecentError(msgspec.Struct, frozen=True, kw_only=True):
+    """A problem the appliance logged: its structured fields only, never the message."""
+
+    at: DateTime
+    level: str  # warning | error | critical
+    event: str | None  # the log line's event, e.g. send_outcome_unknown
+    code: str | None  # the line's code, else the exception's class name
+    plugin: str | None  # the plugin it is about, when the line names one
+
+
+class Diagnostics(msgspec.Struct, kw_only=True):
+    """What a support ticket needs to know about this appliance, secrets, numbers and tokens
+    masked: its identity, versions, readiness checks, plugins, warnings and recent errors."""
+
+    generated_at: DateTime
+    versions: Versions
+    fingerprint: str
+    profile: str
+    compiled_at: str | None
+    source_revision: str | None
+    replica: str
+    checks: dict[str, Any]  # the readiness checks, as GET /health/ready computes them
+    plugins: dict[str, PluginDiagnosis]
+    capabilities: ActiveCapabilities
+    warnings: list[DiagnosticWarning]
+    recent_errors: list[RecentError]  # newest first

@@ -3,6 +3,7 @@
 
 import type {
   ConfigSummary,
+  Diagnostics,
   FaxJob,
   FaxJobPage,
   FaxStatus,
@@ -37,6 +38,17 @@ export const operations = {
   get_config: {
     method: "GET",
     path: "/config",
+    pathParams: [],
+    queryParams: [],
+    headerParams: [],
+    body: null,
+    response: "json",
+    scope: "admin:read",
+  },
+  /** GET /diagnostics: The appliance's state for a support ticket: versions, checks, plugins, warnings and recent errors (secrets, numbers and tokens masked) */
+  get_diagnostics: {
+    method: "GET",
+    path: "/diagnostics",
     pathParams: [],
     queryParams: [],
     headerParams: [],
@@ -195,6 +207,7 @@ export type OperationId = keyof typeof operations;
  * fields also take `undefined`, as in `{ limit: options.limit }`. */
 export interface OperationRequests {
   get_config: Record<string, never>;
+  get_diagnostics: Record<string, never>;
   get_fax_status: {
     path: {
       job_id: string;
@@ -270,6 +283,7 @@ export interface OperationRequests {
 /** What each operation answers with on success. */
 export interface OperationResponses {
   get_config: ConfigSummary;
+  get_diagnostics: Diagnostics;
   get_fax_status: FaxJob;
   get_inbound: InboundFax;
   get_inbound_pdf: Blob;

@@ -10,6 +10,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .models import (
     ConfigSummary,
+    Diagnostics,
     FaxJob,
     FaxJobPage,
     Health,
@@ -80,6 +81,21 @@ GET_CONFIG: Operation[ConfigSummary] = Operation(
     parse=ConfigSummary.from_dict,
 )
 """GET /config: The running configuration's identity (no secrets)"""
+
+GET_DIAGNOSTICS: Operation[Diagnostics] = Operation(
+    id="get_diagnostics",
+    method="GET",
+    path="/diagnostics",
+    path_params=(),
+    query_params=(),
+    header_params=(),
+    body=None,
+    response="json",
+    scope="admin:read",
+    answers=(200,),
+    parse=Diagnostics.from_dict,
+)
+"""GET /diagnostics: The appliance's state for a support ticket: versions, checks, plugins, warnings and recent errors (secrets, numbers and tokens masked)"""
 
 GET_FAX_STATUS: Operation[FaxJob] = Operation(
     id="get_fax_status",
@@ -278,6 +294,7 @@ SEND_FAX: Operation[FaxJob] = Operation(
 
 OPERATIONS: dict[str, Operation[Any]] = {
     GET_CONFIG.id: GET_CONFIG,
+    GET_DIAGNOSTICS.id: GET_DIAGNOSTICS,
     GET_FAX_STATUS.id: GET_FAX_STATUS,
     GET_INBOUND.id: GET_INBOUND,
     GET_INBOUND_PDF.id: GET_INBOUND_PDF,

@@ -3,7 +3,13 @@
 # mypy: ignore-errors
 """Contains all the data models used in inputs/outputs"""
 
+from .active_capabilities import ActiveCapabilities
+from .active_capabilities_by_slot import ActiveCapabilitiesBySlot
 from .config_summary import ConfigSummary
+from .diagnostic_warning import DiagnosticWarning
+from .diagnostics import Diagnostics
+from .diagnostics_checks import DiagnosticsChecks
+from .diagnostics_plugins import DiagnosticsPlugins
 from .error_body import ErrorBody
 from .error_body_details import ErrorBodyDetails
 from .error_code import ErrorCode
@@ -22,11 +28,23 @@ from .plugin_config_slots_additional_property import PluginConfigSlotsAdditional
 from .plugin_config_sources import PluginConfigSources
 from .plugin_detail import PluginDetail
 from .plugin_detail_manifest import PluginDetailManifest
+from .plugin_diagnosis import PluginDiagnosis
+from .plugin_health import PluginHealth
 from .plugin_summary import PluginSummary
+from .recent_error import RecentError
 from .send_fax_body import SendFaxBody
+from .versions import Versions
+from .versions_plugins import VersionsPlugins
+from .warning_code import WarningCode
 
 __all__ = (
+    "ActiveCapabilities",
+    "ActiveCapabilitiesBySlot",
     "ConfigSummary",
+    "DiagnosticWarning",
+    "Diagnostics",
+    "DiagnosticsChecks",
+    "DiagnosticsPlugins",
     "ErrorBody",
     "ErrorBodyDetails",
     "ErrorCode",
@@ -45,6 +63,12 @@ __all__ = (
     "PluginConfigSources",
     "PluginDetail",
     "PluginDetailManifest",
+    "PluginDiagnosis",
+    "PluginHealth",
     "PluginSummary",
+    "RecentError",
     "SendFaxBody",
+    "Versions",
+    "VersionsPlugins",
+    "WarningCode",
 )
