@@ -14,6 +14,7 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 400,
     rolldownOptions: {
+      checks: { pluginTimings: false }, // a busy build machine is not news
       // rjsf marks its hooks 'use client' (for React Server Components); a plain SPA has no
       // server components, so the directive means nothing here.
       onwarn(warning, warn) {

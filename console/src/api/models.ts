@@ -4,6 +4,8 @@ import type * as generated from "./generated/types";
 
 export type {
   ConfigSummary,
+  Diagnostics,
+  DiagnosticWarning,
   FaxJob,
   FaxJobPage,
   FaxStatus,
@@ -57,27 +59,4 @@ export interface RegistryEntry {
 export interface Registry {
   version: number;
   plugins: RegistryEntry[];
-}
-
-export interface Warning {
-  code: string;
-  message: string;
-  subject?: string | null;
-}
-
-/** GET /diagnostics: read loosely, the console shows what is there. */
-export interface Diagnostics {
-  generated_at?: string;
-  fingerprint?: string;
-  profile?: string;
-  compiled_at?: string | null;
-  source_revision?: string | null;
-  replica?: string;
-  versions?: Record<string, unknown>;
-  checks?: unknown;
-  plugins?: unknown;
-  capabilities?: string[];
-  warnings?: Warning[];
-  recent_errors?: unknown[];
-  [key: string]: unknown;
 }

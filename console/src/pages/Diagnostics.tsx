@@ -21,7 +21,7 @@ export default function DiagnosticsPage() {
       <Loaded resource={diagnostics}>
         {(data) => {
           const text = `${JSON.stringify(data, null, 2)}\n`;
-          const stamp = (data.generated_at ?? new Date().toISOString()).replace(/[:.]/g, "-");
+          const stamp = data.generated_at.replace(/[:.]/g, "-");
           return (
             <>
               <button type="button" onClick={() => download(text, `faxbot-diagnostics-${stamp}.json`, "application/json")}>

@@ -1,32 +1,16 @@
-// Overview: what runs and whether it is healthy. GET /diagnostics has it all; an appliance
-// without it (older) is shown from GET /config and GET /plugins.
-import { ApiError, getJson } from "../api/client";
-import type { ConfigSummary, Diagnostics, PluginSummary, Warning } from "../api/models";
+// Overview: what runs, from which revision, and whether it is healthy (GET /diagnostics):
+// identity, warnings, the database and storage checks, each plugin's health, the active
+// capabilities per slot, and the most recent problems the appliance logged.
+import { getJson } from "../api/client";
+import type { Diagnostics, DiagnosticWarning } from "../api/models";
 import { Badge, Loaded } from "../Status";
 import { useResource } from "../useResource";
-import { Entries, Value } from "./Value";
+import { Value } from "./Value";
 
-async function loadOverview(): Promise<Diagnostics> {
-  try {
-    return await getJson<Diagnostics>("/diagnostics");
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 404) throw error;
-    const config = await getJson<ConfigSummary>("/config");
-    const plugins = await getJson<PluginSummary[]>("/plugins").catch(() => []);
-    return {
-      fingerprint: config.fingerprint,
-      profile: config.profile,
-      compiled_at: config.compiled_at,
-      source_revision: config.source_revision,
-      capabilities: config.operations,
-      plugins: plugins.map((plugin) => ({ id: plugin.id, version: plugin.version, enabled: plugin.enabled })),
-      warnings: config.profile === "dev" ? [{ code: "dev_profile", message: "The dev profile relaxes the rules." }] : [],
-    };
-  }
-}
+const loadDiagnostics = () => getJson<Diagnostics>("/diagnostics");
 
 export function Overview() {
-  const overview = useResource(loadOverview, []);
+  const overview = useResource(loadDiagnostics, []);
   return (
     <>
       <h1>Overview</h1>
@@ -38,11 +22,11 @@ export function Overview() {
               <dl className="facts">
                 <dt>Fingerprint</dt>
                 <dd>
-                  <code className="wrap">{data.fingerprint ?? "—"}</code>
+                  <code className="wrap">{data.fingerprint}</code>
                 </dd>
                 <dt>Profile</dt>
                 <dd>
-                  <Badge tone={data.profile === "hipaa" ? "good" : "warn"}>{data.profile ?? "—"}</Badge>
+                  <Badge tone={data.profile === "hipaa" ? "good" : "warn"}>{data.profile}</Badge>
                 </dd>
                 <dt>Source revision</dt>
                 <dd>
@@ -50,44 +34,101 @@ export function Overview() {
                 </dd>
                 <dt>Compiled at</dt>
                 <dd>{data.compiled_at ?? "not recorded"}</dd>
-                {data.replica !== undefined && (
-                  <>
-                    <dt>Replica</dt>
-                    <dd>
-                      <code>{data.replica}</code>
-                    </dd>
-                  </>
-                )}
+                <dt>Replica</dt>
+                <dd>
+                  <code>{data.replica}</code>
+                </dd>
+                <dt>Faxbot</dt>
+                <dd>
+                  {data.versions.faxbot} (Python {data.versions.python})
+                </dd>
               </dl>
             </section>
-            <WarningList warnings={data.warnings ?? []} />
+            <WarningList warnings={data.warnings} />
             <section aria-labelledby="health">
               <h2 id="health">Health</h2>
-              {data.checks !== undefined && (
-                <>
-                  <h3>Database and storage</h3>
-                  <Value value={data.checks} />
-                </>
-              )}
+              <h3>Database and storage</h3>
+              <Value value={data.checks} />
               <h3>Plugins</h3>
-              <Value value={data.plugins ?? []} />
+              <div className="table-scroll" tabIndex={0} role="region" aria-label="Plugin health">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Plugin</th>
+                      <th scope="col">Version</th>
+                      <th scope="col">Slots</th>
+                      <th scope="col">Health</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {Object.entries(data.plugins).map(([id, plugin]) => (
+                      <tr key={id}>
+                        <td>
+                          <code>{id}</code>
+                          {plugin.enabled ? "" : " (not enabled)"}
+                        </td>
+                        <td>{plugin.version}</td>
+                        <td>{plugin.slots.join(", ") || "—"}</td>
+                        <td>
+                          <Badge tone={plugin.health.ok ? "good" : "bad"}>{plugin.health.ok ? "healthy" : "unhealthy"}</Badge>{" "}
+                          {plugin.health.detail}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             </section>
             <section aria-labelledby="capabilities">
               <h2 id="capabilities">Active capabilities</h2>
-              <ul className="chips">
-                {(data.capabilities ?? []).map((capability) => (
-                  <li key={capability}>
-                    <Badge>{capability}</Badge>
-                  </li>
+              <dl className="facts">
+                {Object.entries(data.capabilities.by_slot).map(([slot, capabilities]) => (
+                  <div key={slot} className="fact">
+                    <dt>{slot}</dt>
+                    <dd>
+                      <ul className="chips">
+                        {capabilities.map((capability) => (
+                          <li key={capability}>
+                            <Badge>{capability}</Badge>
+                          </li>
+                        ))}
+                      </ul>
+                    </dd>
+                  </div>
                 ))}
-              </ul>
+              </dl>
             </section>
-            {data.versions !== undefined && (
-              <section aria-labelledby="versions">
-                <h2 id="versions">Versions</h2>
-                <Entries value={data.versions} />
-              </section>
-            )}
+            <section aria-labelledby="recent-errors">
+              <h2 id="recent-errors">Recent problems</h2>
+              {data.recent_errors.length === 0 ? (
+                <p>None logged since the appliance started.</p>
+              ) : (
+                <div className="table-scroll" tabIndex={0} role="region" aria-label="Recent problems">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">At</th>
+                        <th scope="col">Level</th>
+                        <th scope="col">Event</th>
+                        <th scope="col">Code</th>
+                        <th scope="col">Plugin</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {data.recent_errors.map((error, index) => (
+                        <tr key={`${error.at}-${index}`}>
+                          <td>{error.at}</td>
+                          <td>{error.level}</td>
+                          <td>{error.event ?? "—"}</td>
+                          <td>{error.code ?? "—"}</td>
+                          <td>{error.plugin ?? "—"}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </section>
           </>
         )}
       </Loaded>
@@ -95,7 +136,7 @@ export function Overview() {
   );
 }
 
-function WarningList({ warnings }: { warnings: Warning[] }) {
+function WarningList({ warnings }: { warnings: DiagnosticWarning[] }) {
   return (
     <section aria-labelledby="warnings">
       <h2 id="warnings">Warnings</h2>
@@ -106,7 +147,12 @@ function WarningList({ warnings }: { warnings: Warning[] }) {
           {warnings.map((warning, index) => (
             <li key={`${warning.code}-${index}`}>
               <Badge tone="warn">{warning.code}</Badge> {warning.message}
-              {warning.subject ? <> (<code>{warning.subject}</code>)</> : null}
+              {warning.subject ? (
+                <>
+                  {" "}
+                  (<code>{warning.subject}</code>)
+                </>
+              ) : null}
             </li>
           ))}
         </ul>
