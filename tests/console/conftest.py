@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faxbot.keys import new_key
@@ -16,7 +17,6 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 from tests.conftest import REPO
 from tests.server.conftest import Appliance
 from tests.server.receiving import receiving
-
 
 CHROMIUM = Path("/usr/bin/chromium")
 BUILT = REPO / "appliance" / "faxbot" / "server" / "console" / "index.html"
@@ -126,11 +126,11 @@ class Console:
         evaluated through the DevTools protocol, which the page's CSP does not govern."""
         if not self.page.evaluate("typeof window.axe !== 'undefined'"):
             self.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
-        results: dict[str, list[dict[str, object]]] = self.page.evaluate(
+        results: dict[str, list[dict[str, Any]]] = self.page.evaluate(
             "async () => await window.axe.run(document, {resultTypes: ['violations']})"
         )
         return [
-            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}  # type: ignore[index,union-attr]
+            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
             for v in results["violations"]
             if v["impact"] in ("serious", "critical")
         ]
@@ -169,4 +169,4 @@ def copy_config(appliance: Appliance, into: Path) -> Path:
     return target
 
 
-__all__ = ["Console", "TOKEN_SENTINEL", "WIDTHS", "copy_config", "slug"]
+__all__ = ["TOKEN_SENTINEL", "WIDTHS", "Console", "copy_config", "slug"]

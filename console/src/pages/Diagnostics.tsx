@@ -5,7 +5,7 @@ import { getJson } from "../api/client";
 import type { Diagnostics } from "../api/models";
 import { Loaded } from "../Status";
 import { useResource } from "../useResource";
-import { download } from "./Propose";
+import { download } from "../download";
 
 const loadDiagnostics = () => getJson<Diagnostics>("/diagnostics");
 

@@ -48,7 +48,7 @@ export function Overview() {
             <section aria-labelledby="health">
               <h2 id="health">Health</h2>
               <h3>Database and storage</h3>
-              <Value value={data.checks} />
+              <Checks checks={data.checks} />
               <h3>Plugins</h3>
               <div className="table-scroll" tabIndex={0} role="region" aria-label="Plugin health">
                 <table>
@@ -133,6 +133,39 @@ export function Overview() {
         )}
       </Loaded>
     </>
+  );
+}
+
+/** The readiness checks: each `{ok, ...details}`, shown as a row with its details. */
+function Checks({ checks }: { checks: Record<string, unknown> }) {
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Readiness checks">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Check</th>
+            <th scope="col">State</th>
+            <th scope="col">Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(checks).map(([name, check]) => {
+            const { ok, ...details } = (typeof check === "object" && check !== null ? check : { ok: check }) as {
+              ok?: unknown;
+            } & Record<string, unknown>;
+            return (
+              <tr key={name}>
+                <td>{name}</td>
+                <td>
+                  <Badge tone={ok === true ? "good" : "bad"}>{ok === true ? "ok" : "failing"}</Badge>
+                </td>
+                <td>{Object.keys(details).length > 0 ? <Value value={details} /> : "—"}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -4,9 +4,10 @@
 import { useMemo, useState } from "react";
 import { useLocation, useSearch } from "wouter";
 import type { CustomValidator } from "@rjsf/utils";
+import { download } from "../download";
 import { loadPlugins, type PluginView } from "./pluginData";
 import { propose } from "../settings/proposal";
-import { referenceProblem, secretSettings } from "../settings/secrets";
+import { MASKED, referenceProblem, secretSettings } from "../settings/secrets";
 import { SettingsForm } from "../settings/SettingsForm";
 import { check } from "../settings/validator";
 import { Loaded } from "../Status";
@@ -79,6 +80,7 @@ function Editor({ view, slot }: { view: PluginView; slot: string }) {
     [...secrets].flatMap((name): [string, string][] => {
       const value = data[name];
       if (value === undefined || value === null || value === "") return [];
+      if (value === MASKED && current[name] === MASKED) return []; // untouched: the reference stays
       const problem = typeof value === "string" ? referenceProblem(value) : "must be a secret reference";
       return problem === null ? [] : [[name, problem]];
     });
@@ -167,15 +169,4 @@ function Snippet({ label, text, fileName, type }: { label: string; text: string;
       </div>
     </div>
   );
-}
-
-export function download(text: string, fileName: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const anchor = document.createElement("a");
-  anchor.href = url;
-  anchor.download = fileName;
-  document.body.append(anchor);
-  anchor.click();
-  anchor.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

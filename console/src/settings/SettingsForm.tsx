@@ -4,7 +4,7 @@
 import Form from "@rjsf/core";
 import type { CustomValidator, RJSFSchema, UiSchema } from "@rjsf/utils";
 import type { Manifest } from "../api/models";
-import { secretSettings } from "./secrets";
+import { MASKED, secretSettings } from "./secrets";
 import { settingsValidator } from "./validator";
 
 export function uiSchemaFor(manifest: Manifest, readonly: boolean): UiSchema {
@@ -13,8 +13,13 @@ export function uiSchemaFor(manifest: Manifest, readonly: boolean): UiSchema {
     ui[name] = { ...(ui[name] as object | undefined), "ui:help": hint };
   }
   for (const name of secretSettings(manifest.config_schema)) {
+    const hint = (ui[name] as { "ui:help"?: string } | undefined)?.["ui:help"];
+    const secretNote = readonly
+      ? `Secret: config.d holds a reference (\${env:…} or \${file:…}) for it; the appliance shows neither the value nor the reference (${MASKED} = set).`
+      : `Secret: only a reference is accepted. ${MASKED} keeps the current one.`;
     ui[name] = {
       ...(ui[name] as object | undefined),
+      "ui:help": hint ? `${hint} ${secretNote}` : secretNote,
       "ui:widget": "text",
       "ui:placeholder": "${env:NAME} or ${file:/run/secrets/name}",
       "ui:autocomplete": "off",

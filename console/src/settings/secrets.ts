@@ -15,6 +15,9 @@ export function secretSettings(schema: JsonSchema | undefined): Set<string> {
   return new Set(Object.keys(properties).filter((name) => isSecretSchema(properties[name])));
 }
 
+/** What the API shows for a secret setting that is set: never the value, nor its reference. */
+export const MASKED = "********";
+
 const REFERENCE = /^\$\{(?<scheme>[A-Za-z]+):(?<target>[^{}]*)\}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
