@@ -21,7 +21,7 @@ from faxbot.jobs.service import JobService
 from faxbot.server.app import route_handlers
 from faxbot.server.auth import SCOPE_OPT
 from faxbot.server.models import FaxJob
-from faxbot.server.routes import Operation, fax, inbound, keys, plugins, system
+from faxbot.server.routes import Operation, diagnostics, fax, inbound, keys, plugins, system
 from faxbot.server.routes import handlers as build_handlers
 from faxbot_codegen import mcp, spec
 from faxbot_codegen.generate import generate_all
@@ -151,7 +151,7 @@ def test_check_fails_when_a_response_model_changes(
     write(generate_all(ONLY), tmp_path)  # a root whose outputs match the handlers as they are
     assert invoke_check(tmp_path).exit_code == 0
     entries = [*fax.HANDLERS, *inbound.HANDLERS, *plugins.HANDLERS, *system.HANDLERS]
-    entries += keys.HANDLERS
+    entries += [*keys.HANDLERS, *diagnostics.HANDLERS]
     handlers = build_handlers([WITH_ATTEMPTS if e is fax.get_fax_status else e for e in entries])
     assert len(handlers) == len(route_handlers())
     # spec.py imported route_handlers by name: patch the name it calls, not faxbot.server.app's

@@ -18,6 +18,7 @@ import faxbot_client
 import pytest
 from faxbot_client import (
     ConfigSummary,
+    Diagnostics,
     Faxbot,
     FaxJob,
     FaxJobPage,
@@ -168,6 +169,10 @@ def test_every_operation_answers_against_a_real_appliance(tmp_path: Path) -> Non
         config = faxbot.get_config()
         called.add("get_config")
         assert isinstance(config, ConfigSummary) and "send_fax" in config.operations
+
+        diagnostics = faxbot.get_diagnostics()
+        called.add("get_diagnostics")
+        assert isinstance(diagnostics, Diagnostics) and diagnostics.profile == "dev"
 
         key = faxbot.get_key()
         called.add("get_key")

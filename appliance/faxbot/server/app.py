@@ -18,7 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from faxbot.artifact import load_artifact
 from faxbot.plugins.discovery import PluginSource
 from faxbot.plugins.host import check_pins
-from faxbot.server import console, logs
+from faxbot.server import console_serving, logs
 from faxbot.server.auth import KeyRing, RequireScope
 from faxbot.server.diagnostics import DiagnosticsService
 from faxbot.server.errors import EXCEPTION_HANDLERS
@@ -85,7 +85,7 @@ def create_app(
     workdir: Path | None = None,
     log_level: str = "info",
     new_database: bool = False,
-    console_dir: Path = console.FOLDER,
+    console_dir: Path = console_serving.FOLDER,
 ) -> Litestar:
     """Load the artifact (ArtifactError if it cannot be trusted), check the installed plugins
     against its pins (StartupError), and build the app. Plugins start in the app's lifespan.
@@ -128,7 +128,7 @@ def create_app(
             *route_handlers(artifact.surface.operations),
             webhooks.handler(limits.webhook_body_bytes),
             documents.get_document_link,
-            *console.handlers(console_dir),
+            *console_serving.handlers(console_dir),
         ],
         dependencies=dependencies,
         lifespan=[lambda _app: recent_errors.installed(logger), appliance.lifespan],

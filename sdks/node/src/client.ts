@@ -344,6 +344,12 @@ export class Faxbot {
     return this.#call("get_config", {});
   }
 
+  /** The appliance's state for a support ticket: versions, readiness checks, plugin health,
+   * warnings and recent errors, secrets, numbers and tokens masked. */
+  getDiagnostics(): Promise<OperationResponses["get_diagnostics"]> {
+    return this.#call("get_diagnostics", {});
+  }
+
   /** The calling key: its id, scopes, and the operations this appliance serves that it may
    * call (any valid key may ask about itself). */
   getKey(): Promise<OperationResponses["get_key"]> {

@@ -7,6 +7,7 @@ by `faxbot codegen`; import its types from here or from `faxbot_client.models`, 
 
 from faxbot_client._generated.models import (
     ConfigSummary,
+    Diagnostics,
     ErrorCode,
     FaxJob,
     FaxJobPage,
@@ -46,6 +47,7 @@ __all__ = [
     "BadRequestError",
     "ConfigSummary",
     "ConnectionFailed",
+    "Diagnostics",
     "Document",
     "ErrorCode",
     "FaxJob",

@@ -27,6 +27,7 @@ import httpx
 from faxbot_client._generated import operations as ops
 from faxbot_client._generated.models import (
     ConfigSummary,
+    Diagnostics,
     FaxJob,
     FaxJobPage,
     FaxStatus,
@@ -329,6 +330,11 @@ class Faxbot:
     def get_config(self) -> ConfigSummary:
         """The running configuration's identity: fingerprint, profile, operations, MCP tools."""
         return self._call(ops.GET_CONFIG)
+
+    def get_diagnostics(self) -> Diagnostics:
+        """The appliance's state for a support ticket: versions, readiness checks, plugin
+        health, warnings and recent errors, secrets, numbers and tokens masked."""
+        return self._call(ops.GET_DIAGNOSTICS)
 
     def get_key(self) -> KeyInfo:
         """The calling key: its id, scopes, and the operations this appliance serves that it

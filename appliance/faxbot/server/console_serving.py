@@ -148,7 +148,7 @@ def handlers(folder: Path = FOLDER) -> list[HTTPRouteHandler]:
             return _not_found(NOT_BUILT)
         gzip_ok = _accepts_gzip(request)
         path = _within(folder, route)
-        is_asset = route.startswith(f"{ASSETS}/")
+        is_asset = route == ASSETS or route.startswith(f"{ASSETS}/")
         if path is None:
             return _not_found("<!doctype html><title>Not found</title><p>Not found.</p>\n")
         if not is_asset and not PurePosixPath(route).suffix:  # one of the app's routes
@@ -163,9 +163,11 @@ def handlers(folder: Path = FOLDER) -> list[HTTPRouteHandler]:
 
     @get(PREFIX, include_in_schema=False, cache=False)
     async def console_root(request: Request[Any, Any, Any]) -> Response[Any]:
-        # Litestar routes /admin and /admin/ here alike; only the former is redirected, so
-        # that the app's relative URLs and its router see the base it was built for.
-        if not request.scope["path"].endswith("/"):
+        # Litestar routes /admin and /admin/ here alike (its `path` drops the slash; the
+        # request line's `raw_path` keeps it); only the former is redirected, so that the
+        # app's relative URLs and its router see the base it was built for.
+        raw_path = request.scope.get("raw_path") or b"/"
+        if not raw_path.endswith(b"/"):
             return Redirect(f"{PREFIX}/", status_code=301, headers=dict(SECURITY_HEADERS))
         return await serve(request, "")
 
