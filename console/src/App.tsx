@@ -1,7 +1,8 @@
 // The shell: sign-in until a key with admin:read is held, then the pages, each a route
 // under /admin. Pages other than the overview load on demand (their code and rjsf's).
-import { lazy, Suspense, useState, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { Link, Redirect, Route, Router, Switch, useLocation } from "wouter";
+import { SIGNED_OUT } from "./api/client";
 import { forgetKey, storedKey } from "./session";
 import { SignIn } from "./pages/SignIn";
 import { Overview } from "./pages/Overview";
@@ -25,6 +26,11 @@ export const PAGES: { path: string; label: string }[] = [
 
 export function App() {
   const [signedIn, setSignedIn] = useState(storedKey() !== null);
+  useEffect(() => {
+    const signOut = () => setSignedIn(false);
+    window.addEventListener(SIGNED_OUT, signOut);
+    return () => window.removeEventListener(SIGNED_OUT, signOut);
+  }, []);
   return (
     <Router base="/admin">
       {signedIn ? (

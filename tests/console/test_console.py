@@ -57,6 +57,15 @@ def test_sign_in_keeps_the_key_in_session_storage_and_out_of_urls(console: Conso
     console.page.get_by_role("heading", level=1, name="Plugins").wait_for()
 
 
+def test_a_stored_key_the_appliance_refuses_leads_back_to_sign_in(console: Console) -> None:
+    console.open("/")
+    revoked = "revoked-" + "x" * 40
+    console.page.evaluate(f"sessionStorage.setItem('faxbot.console.apiKey', '{revoked}')")
+    console.open("/plugins")
+    expect(console.page.get_by_label("API key")).to_be_visible()
+    assert console.page.evaluate("sessionStorage.length") == 0
+
+
 def test_every_page_passes_axe_and_is_photographed_at_three_widths(console: Console) -> None:
     send(console.appliance)
     console.open("/")
@@ -231,6 +240,11 @@ def test_a_job_sent_through_the_api_is_seen_reaching_success(console: Console) -
         console.page.get_by_label("Status").select_option("")
         console.page.get_by_label("Status").select_option("SUCCESS")
     expect(row).to_contain_text("SUCCESS")
+    console.page.get_by_label("Recipient (E.164)").fill("+12025550111")  # another number
+    console.page.get_by_role("button", name="Filter").click()
+    expect(row).to_have_count(0)
+    console.page.get_by_label("Recipient (E.164)").fill("+12025550143")
+    console.page.get_by_role("button", name="Filter").click()
     row.get_by_role("link").click()
     expect(console.page.locator("ol.timeline")).to_contain_text("SUCCESS")
 

@@ -1,6 +1,9 @@
 // The one place that speaks HTTP: every call goes to the appliance that served the console
 // (same origin, so the CSP's connect-src 'self' holds), with the key in the X-API-Key header.
-import { storedKey } from "../session";
+import { forgetKey, storedKey } from "../session";
+
+/** Sent on window when the appliance stops accepting the stored key (expired, rotated out). */
+export const SIGNED_OUT = "faxbot:signed-out";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -35,18 +38,24 @@ async function failure(response: Response): Promise<ApiError> {
   return new ApiError(response.status, message, code);
 }
 
+async function get(path: string, token: string | null, accept: string): Promise<Response> {
+  const response = await fetch(path, { headers: headers(token, accept) });
+  if (response.ok) return response;
+  if (response.status === 401 && token === null) {
+    forgetKey();
+    window.dispatchEvent(new Event(SIGNED_OUT));
+  }
+  throw await failure(response);
+}
+
 /** GET a JSON document; `token` overrides the stored key (used at sign-in). */
 export async function getJson<T>(path: string, token: string | null = null): Promise<T> {
-  const response = await fetch(path, { headers: headers(token, "application/json") });
-  if (!response.ok) throw await failure(response);
-  return (await response.json()) as T;
+  return (await (await get(path, token, "application/json")).json()) as T;
 }
 
 /** GET a binary document (an inbound PDF) as a Blob, authenticated by header. */
 export async function getBlob(path: string): Promise<Blob> {
-  const response = await fetch(path, { headers: headers(null, "*/*") });
-  if (!response.ok) throw await failure(response);
-  return await response.blob();
+  return await (await get(path, null, "*/*")).blob();
 }
 
 /** A query string from the set values only. */

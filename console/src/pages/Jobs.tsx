@@ -20,16 +20,25 @@ export default function Jobs({ params }: { params: { id?: string } }) {
 
 function JobList() {
   const [status, setStatus] = useState("");
+  const [to, setTo] = useState("");
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1] ?? null;
   const page = useResource(
-    () => getJson<FaxJobPage>(`/fax${query({ status, cursor, limit: PAGE_SIZE })}`),
-    [status, cursor],
+    () => getJson<FaxJobPage>(`/fax${query({ status, to, cursor, limit: PAGE_SIZE })}`),
+    [status, to, cursor],
   );
   return (
     <>
       <h1>Jobs</h1>
-      <form className="filters" aria-label="Filter jobs" onSubmit={(event) => event.preventDefault()}>
+      <form
+        className="filters"
+        aria-label="Filter jobs"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setTo(String(new FormData(event.currentTarget).get("to") ?? "").trim());
+          setCursors([]);
+        }}
+      >
         <label htmlFor="jobs-status">Status</label>
         <select
           id="jobs-status"
@@ -44,6 +53,9 @@ function JobList() {
             <option key={name}>{name}</option>
           ))}
         </select>
+        <label htmlFor="jobs-to">Recipient (E.164)</label>
+        <input id="jobs-to" name="to" type="search" placeholder="+15551234567" />
+        <button type="submit">Filter</button>
       </form>
       <Loaded resource={page}>
         {(data) => (
@@ -78,7 +90,7 @@ function JobList() {
                 </tbody>
               </table>
             </div>
-            {data.items.length === 0 && <p>No jobs{status ? ` with status ${status}` : ""}.</p>}
+            {data.items.length === 0 && <p>No jobs match.</p>}
             <Pager
               onFirst={cursors.length > 0 ? () => setCursors([]) : null}
               onNext={data.next_cursor ? () => setCursors([...cursors, data.next_cursor as string]) : null}
