@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from faxbot.artifact import artifact_bytes, write_atomic
 from faxbot.config.compiler import compile_config
@@ -59,10 +60,10 @@ def built(tmp_path: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
         yield client
 
 
-def _security_headers_are_set(headers: object) -> None:
-    assert getattr(headers, "get")("content-security-policy") == CONTENT_SECURITY_POLICY  # noqa: B009
-    assert getattr(headers, "get")("x-content-type-options") == "nosniff"  # noqa: B009
-    assert getattr(headers, "get")("referrer-policy") == "no-referrer"  # noqa: B009
+def _security_headers_are_set(headers: httpx.Headers) -> None:
+    assert headers.get("content-security-policy") == CONTENT_SECURITY_POLICY
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("referrer-policy") == "no-referrer"
 
 
 def test_admin_redirects_to_the_app_root(built: TestClient) -> None:  # type: ignore[type-arg]
