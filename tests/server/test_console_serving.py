@@ -47,8 +47,10 @@ def _client(root: Path, console_dir: Path) -> TestClient:  # type: ignore[type-a
     return TestClient(app)
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """One appliance for the module's read-only requests (each start compiles and migrates)."""
+    tmp_path = tmp_path_factory.mktemp("console")
     folder = tmp_path / "console"
     (folder / "assets").mkdir(parents=True)
     (folder / "index.html").write_bytes(INDEX)
