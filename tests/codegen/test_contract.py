@@ -109,6 +109,7 @@ CALLS = [
     Call("health_ready", 503, "storage-gone", key=None, appliance="degraded"),
     Call("get_config", 200, "admin"),
     Call("get_config", 200, "bearer", bearer=True),
+    Call("get_diagnostics", 200, "admin"),
     Call("get_key", 200, "admin"),
     Call("get_key", 200, "reader", key="reader"),
     Call("list_plugins", 200, "admin"),

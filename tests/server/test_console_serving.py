@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from faxbot.artifact import artifact_bytes, write_atomic
 from faxbot.config.compiler import compile_config
@@ -46,8 +47,10 @@ def _client(root: Path, console_dir: Path) -> TestClient:  # type: ignore[type-a
     return TestClient(app)
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """One appliance for the module's read-only requests (each start compiles and migrates)."""
+    tmp_path = tmp_path_factory.mktemp("console")
     folder = tmp_path / "console"
     (folder / "assets").mkdir(parents=True)
     (folder / "index.html").write_bytes(INDEX)
@@ -59,10 +62,10 @@ def built(tmp_path: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
         yield client
 
 
-def _security_headers_are_set(headers: object) -> None:
-    assert getattr(headers, "get")("content-security-policy") == CONTENT_SECURITY_POLICY  # noqa: B009
-    assert getattr(headers, "get")("x-content-type-options") == "nosniff"  # noqa: B009
-    assert getattr(headers, "get")("referrer-policy") == "no-referrer"  # noqa: B009
+def _security_headers_are_set(headers: httpx.Headers) -> None:
+    assert headers.get("content-security-policy") == CONTENT_SECURITY_POLICY
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("referrer-policy") == "no-referrer"
 
 
 def test_admin_redirects_to_the_app_root(built: TestClient) -> None:  # type: ignore[type-arg]
