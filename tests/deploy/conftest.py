@@ -22,6 +22,14 @@ APPLIANCE_UID = 10001  # the image's user (deploy/Dockerfile), who owns only the
 INTERPRETERS = ("/usr/bin/python3.11", "/usr/local/bin/python3.11")
 
 
+# The build's inputs are what each test passes, not what the shell running pytest exported.
+BUILD_ENVIRONMENT = {
+    name: value
+    for name, value in os.environ.items()
+    if name not in ("SOURCE_DATE_EPOCH", "FAXBOT_SOURCE_REVISION")
+}
+
+
 @dataclass(frozen=True)
 class Install:
     """deploy/build.sh's `install` step, done: its build context and its environment."""
@@ -43,7 +51,7 @@ class Install:
             capture_output=True,
             text=True,
             check=False,
-            env={**os.environ, **(env or {})},
+            env={**BUILD_ENVIRONMENT, **(env or {})},
             timeout=900,
         )
 
