@@ -41,6 +41,22 @@ def test_pinned_plugins_are_read_from_config_d() -> None:
     assert listed.splitlines() == ["local 0.2.0", "test 0.3.0"]
 
 
+def test_pinned_plugins_skip_what_cannot_be_read(tmp_path: Path) -> None:
+    """The compile step after it reports a broken fragment; listing must not stop first."""
+    config = shutil.copytree(REPO / "config.d", tmp_path / "config.d")
+    (config / "30-broken.yaml").write_text("providers: [unclosed\n")
+    (config / "40-sip.yaml").write_text(
+        "providers:\n  outbound:\n    plugin: sip\n    version: 1.0.0\n"
+    )
+    listed = subprocess.run(
+        [sys.executable, str(DEPLOY / "pinned_plugins.py"), str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert listed.splitlines() == ["local 0.2.0", "sip 1.0.0", "test 0.3.0"]
+
+
 def test_install_holds_the_appliance_and_only_the_pinned_plugins(install: Install) -> None:
     assert installed_plugins(install) == ["local", "test"]  # not phaxio, sinch, sip
     # Installed, not linked to a source tree: the image carries no checkout.

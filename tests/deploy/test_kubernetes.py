@@ -15,7 +15,10 @@ from ruamel.yaml import YAML
 from tests.deploy.conftest import DEPLOY
 
 K8S = DEPLOY / "k8s"
-KUBERNETES = "1.33.0"  # the oldest release these manifests are written for (preStop sleep: 1.30)
+# The oldest release the manifests are for (preStop `sleep` is on by default from 1.30) and the
+# newest whose schemas kubernetes-validate ships.
+KUBERNETES = "1.30.0"
+RELEASES = [KUBERNETES, kubernetes_validate.latest_version()]
 SHUTDOWN_GRACE_SECONDS = 20  # the appliance's default shutdown_grace_seconds
 SECRET_REFERENCE = re.compile(r"\$\{file:/run/secrets/([^}]+)\}")
 
@@ -38,9 +41,10 @@ def referenced_secrets() -> set[str]:
     return set(SECRET_REFERENCE.findall(text))
 
 
+@pytest.mark.parametrize("release", RELEASES)
 @pytest.mark.parametrize("path", manifests(), ids=lambda path: path.name)
-def test_manifest_is_valid_against_the_kubernetes_schemas(path: Path) -> None:
-    kubernetes_validate.validate(load(path), KUBERNETES, strict=True)
+def test_manifest_is_valid_against_the_kubernetes_schemas(path: Path, release: str) -> None:
+    kubernetes_validate.validate(load(path), release, strict=True)
 
 
 def test_a_broken_manifest_is_caught() -> None:
