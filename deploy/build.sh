@@ -20,6 +20,9 @@ die() { echo "deploy/build.sh: $*" >&2; exit 2; }
 step() { echo "deploy/build.sh: $*" >&2; }
 
 [ -f pyproject.toml ] && [ -d appliance/faxbot ] || die "run me from the repository root"
+if [ -n "${SOURCE_DATE_EPOCH:-}" ] && ! [[ "$SOURCE_DATE_EPOCH" =~ ^[0-9]+$ ]]; then
+  die "SOURCE_DATE_EPOCH must be whole seconds since 1970, not '$SOURCE_DATE_EPOCH'"
+fi
 
 # Where Vite writes the console; the appliance serves it at /admin (package data).
 CONSOLE_OUT=appliance/faxbot/server/console

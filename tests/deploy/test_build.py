@@ -135,6 +135,11 @@ def test_usage_errors_name_the_usage(install: Install) -> None:
     done = install.build("install", str(install.prefix.parent / "other"), "no-such.d")
     assert done.returncode == 2
     assert "config dir no-such.d does not exist" in done.stderr
+    done = install.build(
+        "compile", str(install.prefix), "config.d", env={"SOURCE_DATE_EPOCH": "yesterday"}
+    )
+    assert done.returncode == 2
+    assert "SOURCE_DATE_EPOCH must be whole seconds since 1970, not 'yesterday'" in done.stderr
 
 
 def test_the_console_step_without_a_console_leaves_the_not_built_page(install: Install) -> None:
