@@ -55,3 +55,15 @@ def test_credentials_are_secret_references_and_come_in_pairs(tmp_path: Path) -> 
     assert any("settings.secret_access_key" in line and "together" in line for line in rendered), (
         rendered
     )
+
+
+def test_hipaa_requires_must_name_a_setting() -> None:
+    from dataclasses import replace
+
+    from faxbot.plugins.discovery import manifest_problems
+    from faxbot_plugin_s3 import S3Storage
+
+    wrong = replace(S3Storage.manifest, hipaa_requires=("sse", "encryption"))
+    assert manifest_problems(S3Storage, wrong) == [
+        "hipaa_requires names 'encryption', which is not a setting in its config_schema"
+    ]
