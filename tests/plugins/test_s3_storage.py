@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from faxbot.plugins.contract import Deps, DocumentNotFound, StoredDocument
 from faxbot.plugins.discovery import manifest_problems
-from faxbot_plugin_s3 import S3Storage, S3StorageError
+from faxbot_plugin_s3 import S3Storage, S3StorageError, StorageKeyError
 from faxbot_plugin_s3.errors import start_problem
 from faxbot_plugin_s3.settings import MIB, settings_problems
 
@@ -67,6 +67,9 @@ def test_a_document_round_trips_and_is_deleted(
         with pytest.raises(DocumentNotFound):
             await storage.get("job1.pdf")
         assert (await storage.health()).ok
+        for bad in ("../escape.pdf", "a/b.pdf", ""):  # the core's names only, never a path
+            with pytest.raises(StorageKeyError):
+                await storage.put(bad, _chunks(b"x"))
 
     with_storage(tmp_path, s3_settings(s3_server, s3_bucket), scenario)
     assert "Contents" not in s3_client(s3_server).list_objects_v2(Bucket=s3_bucket)

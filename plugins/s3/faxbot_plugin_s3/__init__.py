@@ -51,7 +51,7 @@ CHUNK = 256 * 1024  # documents are read back in chunks of this size
 CHECK_SECONDS = 8.0  # the bucket check at start, inside the appliance's 10 s start budget
 MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 
-__all__ = ["S3Settings", "S3Storage", "S3StorageError"]
+__all__ = ["S3Settings", "S3Storage", "S3StorageError", "StorageKeyError"]
 
 
 class StorageKeyError(ValueError):
