@@ -15,7 +15,14 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from tests.console.conftest import TOKEN_SENTINEL, WIDTHS, Console, copy_config, slug
+from tests.console.conftest import (
+    TOKEN_SENTINEL,
+    TOKEN_VARIABLE,
+    WIDTHS,
+    Console,
+    copy_config,
+    slug,
+)
 from tests.server.conftest import FAXBOT, Appliance, one_page_pdf
 from tests.server.receiving import OUR_NUMBER, SECRET, SENDER, post, received
 
@@ -122,11 +129,13 @@ def test_the_test_plugin_card_shows_its_settings_read_only_with_sources(console:
     delay = outbound.get_by_label("delay_seconds")
     expect(delay).to_have_value("0.2")
     expect(delay).not_to_be_editable()
-    token = outbound.get_by_label("api_token")
-    # The API masks a secret setting, reference and all: the console says it is set and where.
-    expect(token).to_have_value("********")
-    expect(outbound).to_contain_text("Secret: config.d holds a reference")
+    token = outbound.get_by_label("api_token (secret reference)")
+    # A secret setting shows as its reference, never as the value the appliance resolved.
+    expect(token).to_have_value(f"${{env:{TOKEN_VARIABLE}}}")
+    expect(token).not_to_be_editable()
+    expect(outbound).to_contain_text("Secret: config.d holds this reference")
     assert TOKEN_SENTINEL not in console.page.content()
+    assert "********" not in console.page.content()
     sources = outbound.locator("table.sources")
     for key in ("settings.delay_seconds", "settings.api_token"):
         expect(sources.locator("tr", has_text=key)).to_contain_text("90-test.yaml:")
@@ -138,6 +147,8 @@ def test_a_proposed_change_is_a_fragment_that_config_check_accepts(
     console.sign_in()
     console.open("/propose/test?slot=outbound")
     form = console.page.get_by_role("region", name=re.compile("Test transport settings"))
+    reference = f"${{env:{TOKEN_VARIABLE}}}"
+    expect(form.get_by_label("api_token (secret reference)")).to_have_value(reference)
     form.get_by_label("delay_seconds").fill("2.5")
     fragment_box = console.page.locator("[data-snippet='fragment']")
     expect(fragment_box).to_contain_text("delay_seconds: 2.5")
@@ -145,6 +156,9 @@ def test_a_proposed_change_is_a_fragment_that_config_check_accepts(
     assert "api_token" not in fragment  # only what changed
     diff = console.page.locator("[data-snippet='diff']")
     expect(diff).to_contain_text("+      delay_seconds: 2.5")
+    expect(diff).to_contain_text(f"       api_token: {reference}")  # unchanged context
+    for shown in (fragment, diff.inner_text(), console.page.content()):
+        assert TOKEN_SENTINEL not in shown and "********" not in shown
     commands = console.page.locator("[data-snippet='commands']").inner_text()
     assert "faxbot config plan" in commands and "git commit" in commands
 
@@ -194,7 +208,7 @@ def test_a_secret_field_takes_only_a_reference(console: Console) -> None:
     console.sign_in()
     console.open("/propose/test?slot=outbound")
     form = console.page.get_by_role("region", name=re.compile("Test transport settings"))
-    token = form.get_by_label("api_token")
+    token = form.get_by_label("api_token (secret reference)")
     token.fill("hunter2-a-literal-secret")
     expect(form.get_by_text("a secret setting takes only a reference")).to_be_visible()
     expect(console.page.locator("[data-snippet='fragment']")).to_have_count(0)
@@ -203,6 +217,10 @@ def test_a_secret_field_takes_only_a_reference(console: Console) -> None:
     expect(console.page.locator("[data-snippet='fragment']")).to_contain_text(
         "api_token: ${env:FAXBOT_TEST_API_TOKEN}"
     )
+    diff = console.page.locator("[data-snippet='diff']")
+    expect(diff).to_contain_text(f"-      api_token: ${{env:{TOKEN_VARIABLE}}}")
+    expect(diff).to_contain_text("+      api_token: ${env:FAXBOT_TEST_API_TOKEN}")
+    assert TOKEN_SENTINEL not in console.page.content()
 
 
 def test_the_registry_is_searched_by_keyword_slot_and_capability(console: Console) -> None:

@@ -48,6 +48,21 @@ def test_a_reference_in_a_plain_setting_is_left_alone() -> None:
     assert MODEL.resolve({"plain": "${env:X}"}, {}) == {"plain": "${env:X}"}
 
 
+def test_references_lists_only_valid_references_with_their_paths() -> None:
+    where = ("providers", "x", "settings")
+    tree = {
+        "token": "${env:TOKEN}",
+        "plain": "${env:NOT_SECRET}",
+        "many": ["${file:/run/secrets/a}", "a-literal", "${nope:X}"],
+        "nested": {"key": None},
+    }
+    found = MODEL.under(where).references(tree, where)
+    assert {path: str(ref) for path, ref in found.items()} == {
+        (*where, "token"): "${env:TOKEN}",
+        (*where, "many", 0): "${file:/run/secrets/a}",
+    }
+
+
 def test_file_references(tmp_path: Path) -> None:
     (tmp_path / "secret").write_text("from-file\n")
     assert MODEL.resolve({"token": f"${{file:{tmp_path}/secret}}"}, {}) == {"token": "from-file"}

@@ -36,6 +36,11 @@ def test_json_lines_with_the_events_and_no_secret(tmp_path: Path) -> None:
                 bodies.append(response.text)
             config = client.get("/plugins/test/config").json()
             assert config["slots"]["outbound"]["settings"]["api_token"] == "********"
+            # the reference is not a secret: shown as written, with the same path as sources
+            assert config["secret_references"] == {
+                "providers.outbound.settings.api_token": "${env:FAXBOT_TEST_TOKEN}"
+            }
+            assert "providers.outbound.settings.api_token" in config["sources"]
     finally:
         appliance.stop()
     lines = appliance.log.read_text().splitlines()

@@ -152,6 +152,21 @@ class SecretModel:
             if any(len(path) == len(p) and matches(path, p) for p in self.patterns)
         ]
 
+    def references(self, tree: Any, prefix: KeyPath = ()) -> dict[KeyPath, SecretRef]:
+        """Each secret value in `tree` (at `prefix`) that is a valid reference, by path. A
+        reference is not a secret and may be shown; a value that is not one (the artifact
+        never holds such) is left out, so this never yields a literal."""
+        values = dict(walk(tree, prefix))
+        found: dict[KeyPath, SecretRef] = {}
+        for path in self.expand(tree, prefix):
+            value = values[path]
+            if isinstance(value, str) and looks_like_reference(value):
+                try:
+                    found[path] = parse_reference(value)
+                except ReferenceError_:
+                    continue
+        return found
+
     def mask(self, tree: Any, prefix: KeyPath = ()) -> Any:
         """A copy of `tree` with every secret value that is set replaced by MASK."""
         if self.is_secret(prefix) and tree is not None:

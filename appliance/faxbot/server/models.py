@@ -101,6 +101,9 @@ class PluginConfig(msgspec.Struct, kw_only=True):
     id: str
     slots: dict[str, dict[str, Any]]  # slot -> {enabled, version, settings (secrets masked)}
     sources: dict[str, str]  # setting path -> file:line in config.d
+    # secret setting path (as in sources) -> its reference as written, `${env:NAME}` or
+    # `${file:/path}`; a secret that is not a valid reference is never listed
+    secret_references: dict[str, str]
 
 
 class ConfigSummary(msgspec.Struct, kw_only=True):

@@ -1,5 +1,7 @@
 """What the API shows of the plugins: the artifact's pins and providers with the installed
-manifests, settings masked through the artifact's secret model. Read-only, like the config."""
+manifests, settings masked through the artifact's secret model (a secret setting's reference,
+`${env:NAME}` or `${file:/path}`, is listed beside them: a reference is not a secret). Read-only,
+like the config."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 from faxbot import catalog
 from faxbot.artifact import Artifact, Provider
+from faxbot.kernel.keypath import format_path
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.server.models import PluginConfig, PluginDetail, PluginSummary
 
@@ -64,6 +67,7 @@ class PluginViews:
     def config(self, plugin_id: str) -> PluginConfig:
         slots: dict[str, dict[str, Any]] = {}
         sources: dict[str, str] = {}
+        references: dict[str, str] = {}
         for slot, provider in sorted(self._slots(plugin_id).items()):
             prefix = ("providers", slot, "settings")
             slots[slot] = {
@@ -71,9 +75,13 @@ class PluginViews:
                 "version": provider.version,
                 "settings": self._secrets.mask(provider.settings, prefix),
             }
+            found = self._secrets.references(provider.settings, prefix)
+            references.update({format_path(path): str(ref) for path, ref in found.items()})
             where = f"providers.{slot}.settings"
             sources.update({k: v for k, v in self._artifact.sources.items() if k.startswith(where)})
-        return PluginConfig(id=plugin_id, slots=slots, sources=sources)
+        return PluginConfig(
+            id=plugin_id, slots=slots, sources=sources, secret_references=references
+        )
 
     def registry(self) -> dict[str, Any]:
         return self._registry

@@ -2,7 +2,7 @@
 // slot, read-only, each value with the file:line it came from.
 import { Link } from "wouter";
 import type { PluginView } from "./pluginData";
-import { loadPlugins, settingSources } from "./pluginData";
+import { loadPlugins, settingSources, slotSettings } from "./pluginData";
 import { allowedLinks } from "../settings/links";
 import { SettingsForm } from "../settings/SettingsForm";
 import { Badge, Loaded } from "../Status";
@@ -86,7 +86,7 @@ function PluginCard({ view }: { view: PluginView }) {
           </ul>
         </>
       )}
-      {Object.entries(config.slots).map(([slot, entry]) => (
+      {Object.keys(config.slots).map((slot) => (
         <section key={slot} className="slot" aria-label={`${detail.name} settings in the ${slot} slot`}>
           <h3>
             Settings in the <code>{slot}</code> slot
@@ -94,7 +94,7 @@ function PluginCard({ view }: { view: PluginView }) {
           <SettingsForm
             id={`${detail.id}-${slot}`}
             manifest={manifest}
-            settings={(entry.settings ?? {}) as Record<string, unknown>}
+            settings={slotSettings(config, slot)}
             readonly
           />
           <h4>Where each value came from</h4>

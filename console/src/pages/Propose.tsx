@@ -5,7 +5,7 @@ import { useMemo, useState } from "react";
 import { useLocation, useSearch } from "wouter";
 import type { CustomValidator } from "@rjsf/utils";
 import { download } from "../download";
-import { loadPlugins, type PluginView } from "./pluginData";
+import { loadPlugins, slotSettings, type PluginView } from "./pluginData";
 import { propose } from "../settings/proposal";
 import { MASKED, referenceProblem, secretSettings } from "../settings/secrets";
 import { SettingsForm } from "../settings/SettingsForm";
@@ -71,8 +71,10 @@ function Chooser({ views, pluginId }: { views: PluginView[]; pluginId: string | 
 
 function Editor({ view, slot }: { view: PluginView; slot: string }) {
   const { detail, config } = view;
-  const entry = config.slots[slot] ?? {};
-  const current = (entry.settings ?? {}) as Record<string, unknown>;
+  // secrets as their references, so an untouched reference is no change and the fragment
+  // and the diff hold references only
+  const current = slotSettings(config, slot);
+  const entry = { ...config.slots[slot], settings: current };
   const [settings, setSettings] = useState<Record<string, unknown>>(current);
   const secrets = useMemo(() => secretSettings(detail.manifest.config_schema), [detail]);
 
@@ -80,7 +82,7 @@ function Editor({ view, slot }: { view: PluginView; slot: string }) {
     [...secrets].flatMap((name): [string, string][] => {
       const value = data[name];
       if (value === undefined || value === null || value === "") return [];
-      if (value === MASKED && current[name] === MASKED) return []; // untouched: the reference stays
+      if (value === MASKED && current[name] === MASKED) return []; // untouched, no reference shown: it stays
       const problem = typeof value === "string" ? referenceProblem(value) : "must be a secret reference";
       return problem === null ? [] : [[name, problem]];
     });

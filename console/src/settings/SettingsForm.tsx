@@ -1,10 +1,11 @@
 // A plugin's settings through react-jsonschema-form, from its manifest's config_schema:
 // read-only on the Plugins page, editable on Propose a change. Secret settings are plain
-// text fields, since what they hold is a reference (${env:NAME}), never the secret.
+// text fields labelled "secret reference", since what they hold and show is a reference
+// (${env:NAME}), never the secret.
 import Form from "@rjsf/core";
 import type { CustomValidator, RJSFSchema, UiSchema } from "@rjsf/utils";
 import type { Manifest } from "../api/models";
-import { MASKED, secretSettings } from "./secrets";
+import { secretSettings } from "./secrets";
 import { settingsValidator } from "./validator";
 
 export function uiSchemaFor(manifest: Manifest, readonly: boolean): UiSchema {
@@ -12,13 +13,16 @@ export function uiSchemaFor(manifest: Manifest, readonly: boolean): UiSchema {
   for (const [name, hint] of Object.entries(manifest.ui?.hints ?? {})) {
     ui[name] = { ...(ui[name] as object | undefined), "ui:help": hint };
   }
+  const properties = (manifest.config_schema?.properties ?? {}) as Record<string, { title?: unknown }>;
   for (const name of secretSettings(manifest.config_schema)) {
     const hint = (ui[name] as { "ui:help"?: string } | undefined)?.["ui:help"];
     const secretNote = readonly
-      ? `Secret: config.d holds a reference (\${env:…} or \${file:…}) for it; the appliance shows neither the value nor the reference (${MASKED} = set).`
-      : `Secret: only a reference is accepted. ${MASKED} keeps the current one.`;
+      ? "Secret: config.d holds this reference, which the appliance resolves when it starts; the value is never shown."
+      : "Secret: only a reference is accepted; the current reference stays unless you change it.";
+    const title = typeof properties[name]?.title === "string" ? (properties[name]?.title as string) : name;
     ui[name] = {
       ...(ui[name] as object | undefined),
+      "ui:title": `${title} (secret reference)`,
       "ui:help": hint ? `${hint} ${secretNote}` : secretNote,
       "ui:widget": "text",
       "ui:placeholder": "${env:NAME} or ${file:/run/secrets/name}",

@@ -15,7 +15,8 @@ export function secretSettings(schema: JsonSchema | undefined): Set<string> {
   return new Set(Object.keys(properties).filter((name) => isSecretSchema(properties[name])));
 }
 
-/** What the API shows for a secret setting that is set: never the value, nor its reference. */
+/** What the API shows in `settings` for a secret setting that is set (its reference is in
+ *  `secret_references`; a secret with no valid reference is only ever this mask). */
 export const MASKED = "********";
 
 const REFERENCE = /^\$\{(?<scheme>[A-Za-z]+):(?<target>[^{}]*)\}$/;

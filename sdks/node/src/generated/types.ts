@@ -102,6 +102,7 @@ export interface KeyInfo {
 
 export interface PluginConfig {
   id: string;
+  secret_references: Record<string, string>;
   slots: Record<string, Record<string, unknown>>;
   sources: Record<string, string>;
 }

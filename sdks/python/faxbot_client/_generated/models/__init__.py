@@ -23,6 +23,7 @@ from .inbound_fax import InboundFax
 from .inbound_fax_page import InboundFaxPage
 from .key_info import KeyInfo
 from .plugin_config import PluginConfig
+from .plugin_config_secret_references import PluginConfigSecretReferences
 from .plugin_config_slots import PluginConfigSlots
 from .plugin_config_slots_additional_property import PluginConfigSlotsAdditionalProperty
 from .plugin_config_sources import PluginConfigSources
@@ -58,6 +59,7 @@ __all__ = (
     "InboundFaxPage",
     "KeyInfo",
     "PluginConfig",
+    "PluginConfigSecretReferences",
     "PluginConfigSlots",
     "PluginConfigSlotsAdditionalProperty",
     "PluginConfigSources",

@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
+    from ..models.plugin_config_secret_references import PluginConfigSecretReferences
     from ..models.plugin_config_slots import PluginConfigSlots
     from ..models.plugin_config_sources import PluginConfigSources
 
@@ -22,17 +23,21 @@ class PluginConfig:
     """
     Attributes:
         id (str):
+        secret_references (PluginConfigSecretReferences):
         slots (PluginConfigSlots):
         sources (PluginConfigSources):
     """
 
     id: str
+    secret_references: PluginConfigSecretReferences
     slots: PluginConfigSlots
     sources: PluginConfigSources
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
+
+        secret_references = self.secret_references.to_dict()
 
         slots = self.slots.to_dict()
 
@@ -43,6 +48,7 @@ class PluginConfig:
         field_dict.update(
             {
                 "id": id,
+                "secret_references": secret_references,
                 "slots": slots,
                 "sources": sources,
             }
@@ -52,11 +58,18 @@ class PluginConfig:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.plugin_config_secret_references import (
+            PluginConfigSecretReferences,
+        )
         from ..models.plugin_config_slots import PluginConfigSlots
         from ..models.plugin_config_sources import PluginConfigSources
 
         d = dict(src_dict)
         id = d.pop("id")
+
+        secret_references = PluginConfigSecretReferences.from_dict(
+            d.pop("secret_references")
+        )
 
         slots = PluginConfigSlots.from_dict(d.pop("slots"))
 
@@ -64,6 +77,7 @@ class PluginConfig:
 
         plugin_config = cls(
             id=id,
+            secret_references=secret_references,
             slots=slots,
             sources=sources,
         )
