@@ -133,7 +133,7 @@ def test_the_test_plugin_card_shows_its_settings_read_only_with_sources(console:
     # A secret setting shows as its reference, never as the value the appliance resolved.
     expect(token).to_have_value(f"${{env:{TOKEN_VARIABLE}}}")
     expect(token).not_to_be_editable()
-    expect(outbound).to_contain_text("Secret: config.d holds this reference")
+    expect(outbound).to_contain_text("Secret: only its reference is shown")
     assert TOKEN_SENTINEL not in console.page.content()
     assert "********" not in console.page.content()
     sources = outbound.locator("table.sources")

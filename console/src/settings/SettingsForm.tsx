@@ -17,7 +17,7 @@ export function uiSchemaFor(manifest: Manifest, readonly: boolean): UiSchema {
   for (const name of secretSettings(manifest.config_schema)) {
     const hint = (ui[name] as { "ui:help"?: string } | undefined)?.["ui:help"];
     const secretNote = readonly
-      ? "Secret: config.d holds this reference, which the appliance resolves when it starts; the value is never shown."
+      ? "Secret: only its reference is shown, as config.d gives it (${env:…} or ${file:…}); the appliance resolves it when it starts and never shows the value."
       : "Secret: only a reference is accepted; the current reference stays unless you change it.";
     const title = typeof properties[name]?.title === "string" ? (properties[name]?.title as string) : name;
     ui[name] = {
