@@ -48,6 +48,7 @@ jobs = Table(
     Index("ix_jobs_owner_created", "api_key_id", "created_at", "id"),
     Index("ix_jobs_backend_sid", "backend", "provider_sid"),
     Index("ix_jobs_updated", "updated_at"),
+    Index("ix_jobs_lease_owner", "lease_owner"),
 )
 
 # Received faxes (issue 12). `provider` is the plugin id that received it; one row per fax at
