@@ -21,6 +21,7 @@ import httpx
 import psycopg
 
 from tests.server.conftest import FAXBOT, Appliance, build, free_port
+from tests.server.more_keys import Key, add_keys
 from tests.server.receiving import SECRET
 
 # Short terms so a takeover shows in seconds (the defaults are 30 s, 10 s and 5 s).
@@ -122,6 +123,7 @@ def fleet(
         extra=extra,
         fragments={"92-replicas.yaml": appliance, "93-storage.yaml": storage.fragment},
     )
+    add_keys(first, {"scraper": Key(("metrics:read",))})
     replicas = {names[0]: first}
     for name in names[1:]:
         folder = root / name

@@ -180,3 +180,28 @@ def test_a_webhook_for_a_job_held_by_a_is_applied_by_b(
     with a.client() as client:
         assert client.get(f"/fax/{job_id}").json()["status"] == "SUCCESS"
     assert fleet.query("SELECT lease_owner FROM jobs WHERE id = %s", job_id) == [(None,)]
+
+
+def _leases_held(replica: Appliance) -> float:
+    with replica.client("scraper") as client:
+        text = client.get("/metrics").text
+    (line,) = [line for line in text.splitlines() if line.startswith("faxbot_leases_held ")]
+    return float(line.split()[1])
+
+
+def test_a_stopped_replica_gives_its_jobs_back_at_once(replicas: Callable[[float], Fleet]) -> None:
+    fleet = replicas(3600)  # the jobs stay in flight for the whole test
+    fleet.start("a", "b")
+    a, b = fleet.replicas["a"], fleet.replicas["b"]
+    with a.client() as client:
+        ids = [_post(client, one_page_pdf(), f"stop-{n}") for n in range(5)]
+    _wait(lambda: _phases(fleet)["sent"] == len(ids), 20, "the hand-overs")
+    _wait(lambda: _leases_held(a) == len(ids), 10, "a's heartbeat counting its leases")
+    assert _leases_held(b) == 0
+    a.stop()  # SIGTERM: the steps under way end, then the leases go back
+    owners = {owner for (owner,) in fleet.query("SELECT lease_owner FROM jobs")}
+    assert "a" not in owners, "a's leases outlived it: b waits for them to run out"
+    _wait(lambda: fleet.query("SELECT DISTINCT lease_owner FROM jobs") == [("b",)], 10, "b's claim")
+    _wait(lambda: _leases_held(b) == len(ids), 10, "b's heartbeat counting its leases")
+    sends = Counter(str(entry["job_id"]) for entry in ledger_of(fleet.storage))
+    assert sends == dict.fromkeys(ids, 1)  # b found them sent: nothing went twice
