@@ -56,9 +56,9 @@ class RetentionSweep:
         webhook event ids and expired links are forgotten all the same."""
         while True:
             try:
-                async with self._fleet.turn("retention") as mine:
+                async with self._fleet.turn("retention", self._settings.sweep_seconds) as mine:
                     if not mine:
-                        pass  # another replica's pass is under way
+                        pass  # another replica made this pass
                     elif self._timed is None:
                         await self.sweep()
                     else:

@@ -202,18 +202,29 @@ def test_two_replicas_racing_one_idempotency_key_make_one_job(database: Database
     asyncio.run(scenario())
 
 
-def test_a_sweep_pass_runs_on_one_replica_at_a_time(database: Database) -> None:
-    a, b = FleetSweeps(database), FleetSweeps(database)
+def test_a_sweep_passes_once_per_interval_across_replicas(database: Database) -> None:
+    clock = Clock()
+    a, b = FleetSweeps(database, "a", clock), FleetSweeps(database, "b", clock)
+    every = 3600.0
 
     async def scenario() -> None:
-        async with a.turn("retention") as mine:
+        async with a.turn("retention", every) as mine:
             assert mine
-            async with b.turn("retention") as theirs:
+            async with b.turn("retention", every) as theirs:
                 assert not theirs  # a's pass is under way
-            async with b.turn("orphans") as other_sweep:
-                assert other_sweep  # another sweep's lock
-        async with b.turn("retention") as theirs:
-            assert theirs  # a's pass ended: the lock went with it
+            async with b.turn("orphans", every) as other_sweep:
+                assert other_sweep  # another sweep, its own lock and record
+        clock.now += every / 2
+        async with b.turn("retention", every) as theirs:
+            assert not theirs  # a made this interval's pass
+        clock.now += every / 2
+        async with b.turn("retention", every) as theirs:
+            assert theirs  # the next interval's, made by whoever comes first
+        async with a.turn("retention", every) as mine:
+            assert not mine
+        with database.reading() as cursor:
+            cursor.execute("SELECT name, replica FROM sweep_passes ORDER BY name")
+            assert cursor.fetchall() == [("orphans", "b"), ("retention", "b")]
 
     asyncio.run(scenario())
 

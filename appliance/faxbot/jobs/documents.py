@@ -83,9 +83,9 @@ class OrphanSweep:
         and tried again at the next turn."""
         while True:
             try:
-                async with self._fleet.turn("orphans") as mine:
+                async with self._fleet.turn("orphans", every) as mine:
                     if not mine:
-                        pass  # another replica's pass is under way
+                        pass  # another replica made this pass
                     elif self._timed is None:
                         await self.sweep()
                     else:

@@ -264,7 +264,7 @@ class Appliance:
             ) from None
         store = self._job_store(database, self.writer)
         self.metrics.count_jobs(store.count_by_phase)
-        fleet = FleetSweeps(database)
+        fleet = FleetSweeps(database, store.lease.owner if store.lease is not None else "")
         inbound_store = InboundStore(database, self.writer)
         self.audit = await self._open_audit()
         public_url = self.artifact.appliance.public_url

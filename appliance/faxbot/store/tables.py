@@ -100,3 +100,14 @@ document_links = Table(
     PrimaryKeyConstraint("token_sha256"),
     Index("ix_document_links_expires", "expires_at"),
 )
+
+# The last pass of each fleet-wide sweep (retention, orphans; store/fleet.py): with several
+# replicas, a replica whose turn comes soon after another's pass skips it. Migration 0004.
+sweep_passes = Table(
+    "sweep_passes",
+    metadata,
+    Column("name", String(40), nullable=False),
+    Column("began_at", Float, nullable=False),
+    Column("replica", String(64), nullable=False),
+    PrimaryKeyConstraint("name"),
+)

@@ -74,6 +74,13 @@ CREATE INDEX ix_jobs_phase_next ON jobs (phase, next_action_at);
 
 CREATE INDEX ix_jobs_updated ON jobs (updated_at);
 
+CREATE TABLE sweep_passes (
+	name VARCHAR(40) NOT NULL, 
+	began_at FLOAT NOT NULL, 
+	replica VARCHAR(64) NOT NULL, 
+	PRIMARY KEY (name)
+);
+
 CREATE TABLE webhook_events (
 	plugin VARCHAR(40) NOT NULL, 
 	event_id VARCHAR(200) NOT NULL, 
