@@ -9,7 +9,8 @@ from tests.fake_plugins import fake_source
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.postgres_server"]  # postgres_server, postgres_url, postgres_database
+# postgres_server, postgres_url, postgres_database; s3_server, s3_bucket, s3_env
+pytest_plugins = ["tests.postgres_server", "tests.s3_server"]
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ PACKAGES = {
     "faxbot_plugin_phaxio": "plugins/phaxio/faxbot_plugin_phaxio",
     "faxbot_plugin_sinch": "plugins/sinch/faxbot_plugin_sinch",
     "faxbot_plugin_sip": "plugins/sip/faxbot_plugin_sip",
+    "faxbot_plugin_s3": "plugins/s3/faxbot_plugin_s3",
     "faxbot_client": "sdks/python/faxbot_client",
     "faxbot_mcp": "sdks/python/faxbot_mcp",
 }

@@ -4,8 +4,10 @@ tables) comes from the code that defines it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from faxbot.catalog import load_catalog
 from faxbot.config.codes import Code
@@ -22,6 +24,8 @@ from faxbot_codegen.outputs import Outputs, Region
 CONFIG_MD = "docs/config.md"
 APPLIANCE_MD = "docs/appliance.md"
 PLUGINS_MD = "docs/plugins.md"
+STORAGE_MD = "docs/storage.md"
+S3_MANIFEST = "plugins/s3/faxbot_plugin_s3/manifest.json"
 CONTRACT = "appliance/faxbot/plugins/contract.py"
 README = "README.md"
 # The appliance's modules, apart from the compiler (docs/config.md) and the command line.
@@ -69,6 +73,22 @@ def keys_table() -> str:
     rows = key_rows(fragment_schema())
     return table(
         ["key", "type", "default", "secret", "meaning"],
+        [[r.key, r.type, r.default, r.secret, r.description] for r in rows],
+    )
+
+
+def settings_table(manifest_path: Path) -> str:
+    """A plugin's settings from its manifest: its config_schema, with its `defaults`."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = dict(manifest["config_schema"])
+    defaults = manifest.get("defaults", {})
+    schema["properties"] = {
+        name: {**node, "default": defaults[name]} if name in defaults else node
+        for name, node in schema.get("properties", {}).items()
+    }
+    rows = key_rows(schema)
+    return table(
+        ["setting", "type", "default", "secret", "meaning"],
         [[r.key, r.type, r.default, r.secret, r.description] for r in rows],
     )
 
@@ -125,3 +145,6 @@ def generate(root: Path, outputs: Outputs) -> None:
         Region("error-codes", error_codes_table(), "appliance/faxbot/server/error_codes.py"),
     )
     outputs.region(APPLIANCE_MD, Region("metrics-series", series_table(), "faxbot/metrics.py"))
+    outputs.region(
+        STORAGE_MD, Region("s3-settings", settings_table(root / S3_MANIFEST), S3_MANIFEST)
+    )

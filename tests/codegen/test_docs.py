@@ -30,6 +30,7 @@ HAND_WRITTEN = [
     docs.CONFIG_MD,
     docs.APPLIANCE_MD,
     docs.PLUGINS_MD,
+    docs.STORAGE_MD,
     docs.README,
     retry_policy.README,
 ]
@@ -37,9 +38,9 @@ HAND_WRITTEN = [
 
 def docs_root(tmp_path: Path) -> Path:
     """A root holding what the docs generator reads and rewrites: the hand-written files,
-    config.d and the SDK retry policy, as committed."""
+    config.d, the SDK retry policy and the s3 plugin's manifest, as committed."""
     root = tmp_path / "repo"
-    for rel in [*HAND_WRITTEN, retry_policy.SOURCE]:
+    for rel in [*HAND_WRITTEN, retry_policy.SOURCE, docs.S3_MANIFEST]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO / rel, root / rel)
     shutil.copytree(REPO / "config.d", root / "config.d")

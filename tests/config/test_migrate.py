@@ -124,3 +124,38 @@ def test_the_sinch_environment_gets_webhook_credentials_it_never_had(tmp_path: P
     assert f'key_id: "{SINCH_KEY_ID}"' in outbound
     assert 'webhook_password: "${env:SINCH_WEBHOOK_PASSWORD}"' in outbound
     assert "SINCH_WEBHOOK_PASSWORD" in done.stdout
+
+
+def test_v2_s3_storage_becomes_the_s3_plugin(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        ENVS["phaxio"].replace("STORAGE_BACKEND=local", "STORAGE_BACKEND=s3")
+        + "S3_BUCKET=faxbot-docs\nS3_PREFIX=/fax/out\nS3_REGION=eu-west-1\n"
+        + "S3_ENDPOINT_URL=https://minio.example.com:9000\nS3_KMS_KEY_ID=alias/faxbot\n"
+    )
+    out = tmp_path / "config.d"
+    done = subprocess.run(
+        [FAXBOT, "config", "migrate", "--from-env", str(env_file), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "S3_" not in done.stdout and "STORAGE_BACKEND" not in done.stdout
+    result = compile_config(out, PluginSource())
+    assert [d.render() for d in result.diagnostics] == []
+    assert result.artifact is not None
+    storage = result.artifact["providers"]["storage"]
+    assert storage["plugin"] == "s3"
+    assert storage["settings"] == {
+        "bucket": "faxbot-docs",
+        "prefix": "fax/out/",
+        "region": "eu-west-1",
+        "endpoint_url": "https://minio.example.com:9000",
+        "addressing_style": "path",
+        "sse": "aws:kms",
+        "sse_kms_key_id": "alias/faxbot",
+        "part_size_mib": 8,  # the plugin's defaults, applied by the compiler
+        "connect_timeout_seconds": 5,
+        "read_timeout_seconds": 30,
+    }

@@ -34,7 +34,6 @@ SECRETS = frozenset(
         "ASTERISK_INBOUND_SECRET",
         "SIP_PASSWORD",
         "DATABASE_URL",
-        "S3_KMS_KEY_ID",
         "TELNYX_API_KEY",
     }
 )
@@ -65,11 +64,11 @@ NOT_MAPPED = {
     "AUDIT_LOG_SYSLOG_ADDRESS": "v3 keeps its audit log in its database",
     "INBOUND_LIST_RPM": "v3 rate-limits per key: appliance.limits.key_rate_limit",
     "INBOUND_GET_RPM": "v3 rate-limits per key: appliance.limits.key_rate_limit",
-    "S3_BUCKET": "no S3 storage plugin in this release",
-    "S3_PREFIX": "no S3 storage plugin in this release",
-    "S3_REGION": "no S3 storage plugin in this release",
-    "S3_ENDPOINT_URL": "no S3 storage plugin in this release",
-    "S3_KMS_KEY_ID": "no S3 storage plugin in this release",
+    "S3_BUCKET": "used only with STORAGE_BACKEND=s3",
+    "S3_PREFIX": "used only with STORAGE_BACKEND=s3",
+    "S3_REGION": "used only with STORAGE_BACKEND=s3",
+    "S3_ENDPOINT_URL": "used only with STORAGE_BACKEND=s3",
+    "S3_KMS_KEY_ID": "used only with STORAGE_BACKEND=s3",
     "OAUTH_ISSUER": "the MCP servers are configured separately",
     "OAUTH_AUDIENCE": "the MCP servers are configured separately",
     "OAUTH_JWKS_URL": "the MCP servers are configured separately",
@@ -208,22 +207,23 @@ def migrate(env: Mapping[str, str]) -> Migration:  # noqa: PLR0915  # one table,
         provider = {"plugin": chosen, "version": _version(chosen), "settings": settings}
         result.fragments[name] = _yaml({"providers": {slot: provider}}) + "\n"
 
-    storage = (take("STORAGE_BACKEND") or "local").lower()
-    if storage != "local":
-        result.not_mapped.append(
-            (
-                "STORAGE_BACKEND",
-                f"no {storage!r} storage plugin in this release: local storage used",
-            )
-        )
+    storage = (env.get("STORAGE_BACKEND") or "local").lower()
+    take("STORAGE_BACKEND")
+    if storage == "s3" and env.get("S3_BUCKET"):
+        plugin, storage_settings = "s3", _s3_settings(take)
+    else:
+        if storage != "local":
+            why = "S3_BUCKET is not set" if storage == "s3" else f"no {storage!r} storage plugin"
+            result.not_mapped.append(("STORAGE_BACKEND", f"{why}: local storage used"))
+        plugin, storage_settings = "local", {"directory": "documents"}
     result.fragments["20-storage.yaml"] = (
         _yaml(
             {
                 "providers": {
                     "storage": {
-                        "plugin": "local",
-                        "version": _version("local"),
-                        "settings": {"directory": "documents"},
+                        "plugin": plugin,
+                        "version": _version(plugin),
+                        "settings": storage_settings,
                     }
                 }
             }
@@ -248,6 +248,24 @@ def migrate(env: Mapping[str, str]) -> Migration:  # noqa: PLR0915  # one table,
         result.not_mapped.append((name, why))
     result.not_mapped.sort()
     return result
+
+
+def _s3_settings(take: Callable[[str], str | None]) -> dict[str, object]:
+    """v2's S3 variables as the s3 plugin's settings. v2 took credentials from the ambient AWS
+    chain, and so does the plugin without access keys; a KMS key id names a key, it is no
+    secret (the plugin takes it as a literal)."""
+    settings: dict[str, object] = {"bucket": take("S3_BUCKET")}
+    prefix = (take("S3_PREFIX") or "").strip("/")
+    settings["prefix"] = f"{prefix}/" if prefix else ""
+    if (region := take("S3_REGION")) is not None:
+        settings["region"] = region
+    if (endpoint := take("S3_ENDPOINT_URL")) is not None:
+        settings["endpoint_url"] = endpoint
+        settings["addressing_style"] = "path"  # what S3-compatible stores expect
+    if (kms_key := take("S3_KMS_KEY_ID")) is not None:
+        settings["sse"] = "aws:kms"
+        settings["sse_kms_key_id"] = kms_key
+    return settings
 
 
 def _settings(

@@ -144,6 +144,7 @@ def check_profile(
                 f"plugin {plugin.id!r} talks to its backend without encryption; the hipaa "
                 "profile forbids plaintext transports",
             )
+        yield from _hipaa_required_settings(data, merged, slot, plugin)
     where = merged.mark(("profile",))
     appliance = data.get("appliance") if isinstance(data.get("appliance"), dict) else {}
     assert isinstance(appliance, dict)
@@ -185,6 +186,29 @@ def check_profile(
             if not isinstance(entry, dict) or not isinstance(entry.get("settings"), dict):
                 continue
             yield from _plaintext_urls(entry["settings"], ("providers", slot, "settings"), merged)
+
+
+def _hipaa_required_settings(
+    data: dict[str, Any], merged: Merged, slot: str, plugin: InstalledPlugin
+) -> Iterator[Diagnostic]:
+    """The settings a plugin's manifest says the hipaa profile requires (`hipaa_requires`),
+    such as an object store's server-side encryption, are set."""
+    providers = data.get("providers")
+    entry = providers.get(slot) if isinstance(providers, dict) else None
+    settings = entry.get("settings") if isinstance(entry, dict) else None
+    for name in plugin.manifest.hipaa_requires:
+        if isinstance(settings, dict) and settings.get(name) is not None:
+            continue
+        path: KeyPath = ("providers", slot, "settings", name)
+        described = plugin.manifest.config_schema.get("properties", {}).get(name, {})
+        about = described.get("description") if isinstance(described, dict) else None
+        yield Diagnostic.at(
+            merged.mark(path),
+            path,
+            Code.HIPAA,
+            f"the hipaa profile requires this setting of plugin {plugin.id!r}"
+            + (f" ({about})" if about else ""),
+        )
 
 
 def _plaintext_urls(value: Any, path: KeyPath, merged: Merged) -> Iterator[Diagnostic]:

@@ -56,6 +56,7 @@ class Manifest:
     config_schema: Mapping[str, Any]
     defaults: Mapping[str, Any] = field(default_factory=dict)
     plaintext: bool = False  # talks to its backend unencrypted: refused by the hipaa profile
+    hipaa_requires: tuple[str, ...] = ()  # settings the hipaa profile requires to be set
     author: str | None = None
     homepage: str | None = None
     license: str | None = None
@@ -76,6 +77,7 @@ def manifest_from(raw: Mapping[str, Any]) -> Manifest:
         config_schema=raw["config_schema"],
         defaults=raw.get("defaults", {}),
         plaintext=raw.get("plaintext", False),
+        hipaa_requires=tuple(raw.get("hipaa_requires", ())),
         author=raw.get("author"),
         homepage=raw.get("homepage"),
         license=raw.get("license"),

@@ -85,6 +85,12 @@ def manifest_problems(
                 f"claims capability {capability!r}, which none of its categories "
                 f"({', '.join(manifest.categories)}) offers"
             )
+    settings = manifest.config_schema.get("properties", {})
+    problems += [
+        f"hipaa_requires names {name!r}, which is not a setting in its config_schema"
+        for name in manifest.hipaa_requires
+        if name not in settings
+    ]
     return problems + contract_problems(plugin_cls, manifest)
 
 
