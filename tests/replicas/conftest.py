@@ -13,11 +13,20 @@ from tests.replicas.fleet import Fleet, SharedStorage, fleet
 
 @pytest.fixture
 def shared_storage(tmp_path: Path) -> SharedStorage:
-    """Local storage in tmp_path/shared/documents, which each replica's data_dir
-    (tmp_path/<name>/data) reaches as ../../shared/documents."""
+    """Local storage in one folder the replicas share (tmp_path/shared/documents, which each
+    replica's data_dir, tmp_path/<name>/data, reaches as ../../shared/documents), and the
+    ledger beside it. The s3 plugin on the moto server (tests/s3_server.py) was tried here:
+    under 16 concurrent POSTs across two replicas its uploads stalled for minutes."""
     shared = tmp_path / "shared"
     shared.mkdir()
-    fragment = "providers:\n  storage:\n    settings:\n      directory: ../../shared/documents\n"
+    fragment = (
+        "providers:\n"
+        "  storage:\n"
+        "    plugin: local\n"
+        "    version: 0.2.0\n"
+        "    settings:\n"
+        "      directory: ../../shared/documents\n"
+    )
     return SharedStorage(fragment, shared / "ledger.jsonl")
 
 

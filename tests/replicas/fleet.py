@@ -2,9 +2,8 @@
 its own folder (its own data_dir) on one real PostgreSQL (tests/postgres_server.py), sharing
 the documents and the test transport's ledger (one provider for all).
 
-The storage is a fixture of its own (conftest.py, `shared_storage`): local storage in one
-folder the replicas share. With the S3 plugin (branch s16s3) it becomes a bucket on a moto
-server."""
+The storage is a fixture of its own (conftest.py, `shared_storage`): local storage in a folder
+the replicas share; object storage (the s3 plugin) would take its place there."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +34,12 @@ UNKNOWN_NUMBER = "+12025550177"
 
 @dataclass(frozen=True)
 class SharedStorage:
-    """What replicas share besides the database: the storage slot's fragment and the ledger."""
+    """What replicas share besides the database: the storage slot's fragment, the ledger, and
+    what the storage needs in the replicas' environment."""
 
     fragment: str
     ledger: Path
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def ledger_of(storage: SharedStorage) -> list[dict[str, object]]:
@@ -64,7 +65,7 @@ class Fleet:
                     cwd=replica.root,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env={**os.environ, "FAXBOT_REPLICA_ID": name},
+                    env={**os.environ, **self.storage.env, "FAXBOT_REPLICA_ID": name},
                 )
         deadline = time.monotonic() + timeout
         for name in names or tuple(self.replicas):
@@ -121,8 +122,11 @@ def fleet(
         root / names[0],
         delay=delay,
         extra=extra,
-        fragments={"92-replicas.yaml": appliance, "93-storage.yaml": storage.fragment},
+        fragments={"92-replicas.yaml": appliance},
     )
+    # The example's storage fragment replaced (its local settings would merge into the new
+    # ones), compiled again with a key that reads the metrics.
+    (first.root / "config.d" / "20-storage.yaml").write_text(storage.fragment)
     add_keys(first, {"scraper": Key(("metrics:read",))})
     replicas = {names[0]: first}
     for name in names[1:]:
