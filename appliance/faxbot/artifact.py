@@ -87,6 +87,15 @@ class Retention(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     sweep_seconds: float
 
 
+class Replicas(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How replicas on one PostgreSQL hold the jobs they work (faxbot.dispatch, store/leases.py);
+    unused on SQLite."""
+
+    lease_seconds: float
+    heartbeat_seconds: float  # less than lease_seconds / 2 (config/rules.py)
+    claim_seconds: float
+
+
 class Destinations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The destination policy (faxbot.destinations applies it)."""
 
@@ -105,6 +114,7 @@ class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     limits: Limits
     destinations: Destinations
     retention: Retention
+    replicas: Replicas
 
 
 class Provider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -92,10 +92,18 @@ SERIES: tuple[Series, ...] = (
         "Received faxes stored (a duplicate delivery is not counted again).",
     ),
     Series(
+        "faxbot_leases_held",
+        "gauge",
+        (),
+        "Jobs this replica holds a lease on (several replicas on PostgreSQL; 0 on SQLite), as "
+        "of its last heartbeat.",
+    ),
+    Series(
         "faxbot_sweep_duration_seconds",
         "histogram",
         ("sweep",),
-        "Time one pass of a periodic sweep took (dispatch, orphans, retention).",
+        "Time one pass of a periodic sweep took (dispatch, orphans, retention); a pass another "
+        "replica was doing is skipped, not timed.",
     ),
 )
 _SERIES = {s.name: s for s in SERIES}
@@ -139,7 +147,8 @@ class HttpRecorder:
 class DispatchRecorder:
     """Given to the dispatcher, bound to the outbound plugin's id."""
 
-    def __init__(self, plugin: str, hand_over: Histogram, errors: Counter) -> None:
+    def __init__(self, plugin: str, hand_over: Histogram, errors: Counter, leases: Gauge) -> None:
+        self._leases = leases
         self._hand_over = hand_over.labels(plugin)
         self._errors = {
             step: errors.labels(plugin, step) for step in ("send", "status", "find_sent")
@@ -150,6 +159,9 @@ class DispatchRecorder:
 
     def provider_error(self, step: str) -> None:
         self._errors[step].inc()
+
+    def leases_held(self, count: int) -> None:
+        self._leases.set(count)
 
 
 class WebhookRecorder:
@@ -229,11 +241,12 @@ class Metrics:
             counter("faxbot_inbound_faxes_total"),
         )
         self._sweeps = histogram("faxbot_sweep_duration_seconds", SWEEP_BUCKETS)
+        self._leases = Gauge("faxbot_leases_held", _help("faxbot_leases_held"), registry=r)
         self._jobs = _JobsByPhase()
         r.register(self._jobs)
 
     def dispatch(self, plugin: str) -> DispatchRecorder:
-        return DispatchRecorder(plugin, self._hand_over, self._provider_errors)
+        return DispatchRecorder(plugin, self._hand_over, self._provider_errors, self._leases)
 
     def sweep(self, name: str) -> SweepRecorder:
         return SweepRecorder(self._sweeps.labels(name))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from faxbot.artifact import Retention
 from faxbot.metrics import SweepRecorder
 from faxbot.plugins.contract import Storage
+from faxbot.store.fleet import FleetSweeps
 from faxbot.store.inbound import InboundStore
 from faxbot.store.jobs import JobStore
 from faxbot.store.links import LinkStore
@@ -36,7 +37,9 @@ class RetentionSweep:
         jobs_deleted: Callable[[list[str]], None] = lambda ids: None,
         clock: Callable[[], float] = time.time,
         timed: SweepRecorder | None = None,
+        fleet: FleetSweeps | None = None,
     ) -> None:
+        self._fleet = fleet or FleetSweeps(None)  # one replica's pass at a time
         self._timed = timed
         self._jobs_deleted = jobs_deleted  # tells the job service, which caches ended jobs
         self._settings = settings
@@ -53,11 +56,14 @@ class RetentionSweep:
         webhook event ids and expired links are forgotten all the same."""
         while True:
             try:
-                if self._timed is None:
-                    await self.sweep()
-                else:
-                    with self._timed.timed():
+                async with self._fleet.turn("retention", self._settings.sweep_seconds) as mine:
+                    if not mine:
+                        pass  # another replica made this pass
+                    elif self._timed is None:
                         await self.sweep()
+                    else:
+                        with self._timed.timed():
+                            await self.sweep()
             except Exception:
                 self._log.exception("retention sweep failed", extra={"event": "retention_failed"})
             await asyncio.sleep(self._settings.sweep_seconds)

@@ -91,11 +91,11 @@ def test_plugins_list() -> None:
     listed = faxbot("plugins", "list", "--format", "json")
     assert listed.returncode == 0
     rows = {row["id"]: row for row in json.loads(listed.stdout)["plugins"]}
-    assert rows["test"]["version"] == "0.3.0"
+    assert rows["test"]["version"] == "0.4.0"
     assert rows["test"]["slots"] == ["outbound", "inbound"]
     assert rows["local"]["capabilities"] == ["put", "get", "delete", "health_check"]
     text = faxbot("plugins", "list")
-    assert "test       0.3.0      slots=outbound,inbound" in text.stdout
+    assert "test       0.4.0      slots=outbound,inbound" in text.stdout
 
 
 def test_a_yml_fragment_fails_and_strict_makes_warnings_fail(tmp_path: Path) -> None:

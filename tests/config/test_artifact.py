@@ -34,7 +34,7 @@ def test_artifact_has_the_contract_fields(artifact: dict[str, object]) -> None:
         assert key in artifact
     plugins = artifact["plugins"]
     assert isinstance(plugins, dict)
-    assert plugins["test"]["version"] == "0.3.0"
+    assert plugins["test"]["version"] == "0.4.0"
     assert plugins["test"]["capabilities"] == [
         "get_inbound_pdf",
         "get_status",

@@ -82,7 +82,7 @@ def test_same_input_on_another_path_gives_identical_bytes(tmp_path: Path) -> Non
 
 
 FRAGMENTS = {
-    "00-base.yaml": "version: 1\nproviders:\n  outbound: {plugin: test, version: 0.3.0}\n",
+    "00-base.yaml": "version: 1\nproviders:\n  outbound: {plugin: test, version: 0.4.0}\n",
     "10-a.yaml": "providers:\n  outbound:\n    settings: {delay_seconds: 1}\n",
     "2-b.yaml": "providers:\n  outbound:\n    settings: {delay_seconds: 2}\n",
     "20-c.yaml": "providers:\n  outbound:\n    settings: {delay_seconds: 3}\n",

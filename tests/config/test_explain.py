@@ -11,7 +11,7 @@ FRAGMENTS = {
         "providers:\n"
         "  outbound:\n"
         "    plugin: test\n"
-        "    version: 0.3.0\n"
+        "    version: 0.4.0\n"
         "    settings:\n"
         "      delay_seconds: 1\n"
     ),

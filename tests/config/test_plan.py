@@ -19,7 +19,7 @@ BASE = {
     "00.yaml": "version: 1\n",
     "10.yaml": (
         "providers:\n"
-        "  outbound:\n    plugin: test\n    version: 0.3.0\n"
+        "  outbound:\n    plugin: test\n    version: 0.4.0\n"
         "    settings: {delay_seconds: 1, api_token: '${env:OLD_TOKEN}'}\n"
         "  storage: {plugin: local, version: 0.2.0}\n"
     ),
@@ -47,7 +47,7 @@ def test_every_kind_of_change_is_reported(write_config) -> None:
     head_fragments = dict(BASE)
     head_fragments["10.yaml"] = (
         "providers:\n"
-        "  outbound:\n    plugin: test\n    version: 0.3.0\n    enabled: false\n"
+        "  outbound:\n    plugin: test\n    version: 0.4.0\n    enabled: false\n"
         "    settings: {delay_seconds: 5, api_token: '${env:NEW_TOKEN}'}\n"
     )
     head_fragments["50.yaml"] = (

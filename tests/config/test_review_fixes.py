@@ -32,8 +32,8 @@ def rendered(folder: Path) -> list[str]:
 
 
 def test_plan_reports_a_moved_pin_against_a_lenient_base(write_config) -> None:
-    head = "version: 1\nproviders:\n  outbound: {plugin: test, version: 0.3.0}\n"
-    base = head.replace("0.3.0", "0.0.9")
+    head = "version: 1\nproviders:\n  outbound: {plugin: test, version: 0.4.0}\n"
+    base = head.replace("0.4.0", "0.0.9")
     source = PluginSource()
     base_result = compile_config(write_config({"00.yaml": base}, "base"), source, strict_pins=False)
     head_result = compile_config(write_config({"00.yaml": head}, "head"), source)
@@ -41,8 +41,8 @@ def test_plan_reports_a_moved_pin_against_a_lenient_base(write_config) -> None:
     details = {
         (c.subject, c.detail) for c in diff_artifacts(base_result.artifact, head_result.artifact)
     }
-    assert ("providers.outbound.version", "pinned 0.0.9 -> 0.3.0") in details
-    assert ("test", "re-pinned 0.0.9 -> 0.3.0") in details
+    assert ("providers.outbound.version", "pinned 0.0.9 -> 0.4.0") in details
+    assert ("test", "re-pinned 0.0.9 -> 0.4.0") in details
 
 
 def test_plan_reports_a_changed_key_description(write_config) -> None:

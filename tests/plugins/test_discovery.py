@@ -12,7 +12,7 @@ def test_installed_first_party_plugins_are_found_with_their_versions() -> None:
     source = PluginSource()
     assert {"test", "local"} <= set(source.ids())
     test = source.load("test")
-    assert (test.version, test.distribution) == ("0.3.0", "faxbot_plugin_test")
+    assert (test.version, test.distribution) == ("0.4.0", "faxbot_plugin_test")
     assert test.manifest_digest.startswith("sha256:")
     assert test.secrets.patterns == frozenset(
         {("api_token",), ("webhook_secret",), ("webhook_previous_secret",)}

@@ -42,7 +42,7 @@ def test_a_moved_pin_refuses_to_start_and_says_what_to_do() -> None:
     with pytest.raises(StartupError) as caught:
         check_pins(typed(edited), PluginSource())
     message = str(caught.value)
-    assert "plugin 'test' is pinned to 0.0.9 but faxbot_plugin_test 0.3.0 is installed" in message
+    assert "plugin 'test' is pinned to 0.0.9 but faxbot_plugin_test 0.4.0 is installed" in message
     assert "run `faxbot config compile`" in message
 
 

@@ -44,7 +44,13 @@ def test_a_new_database_is_created_stamped_and_equals_the_migrated_schema(
         fresh_columns = _columns(engine)
         fresh_indexes = sorted(str(i["name"]) for i in inspect(engine).get_indexes("jobs"))
         with engine.begin() as connection:  # the same database, built by Alembic instead
-            for table in ("jobs", "inbound_faxes", "webhook_events", "document_links"):
+            for table in (
+                "jobs",
+                "inbound_faxes",
+                "webhook_events",
+                "document_links",
+                "sweep_passes",
+            ):
                 connection.execute(text(f"DROP TABLE {table}"))
             connection.execute(text("DROP TABLE alembic_version"))
         upgrade(postgres_url)

@@ -240,6 +240,12 @@ class Code(StrEnum):
         "Remove the key, or make a new token with a later expiry (`faxbot keys new`).",
         Severity.WARNING,
     )
+    LEASE_TIMING = (
+        "lease-timing",
+        "`appliance.replicas.heartbeat_seconds` is not less than half of `lease_seconds`: one "
+        "late heartbeat would let a live replica's leases run out and its jobs be taken over.",
+        "Lower `heartbeat_seconds` or raise `lease_seconds`.",
+    )
     DESTINATION_POLICY = (
         "destination-policy",
         "`appliance.destinations` names a country or number type the policy does not know: a "

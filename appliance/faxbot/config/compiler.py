@@ -104,6 +104,7 @@ def compile_config(
     diagnostics += rules.check_profile(data, merged, providers.plugins)
     diagnostics += rules.check_api_keys(data, merged, now)
     diagnostics += rules.check_destinations(data, merged)
+    diagnostics += rules.check_replicas(data, merged)
 
     result = CompileResult(
         fragments=fragments,

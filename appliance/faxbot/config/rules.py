@@ -320,3 +320,22 @@ DEV_NOTICE = (
 def profile_notice(data: dict[str, Any]) -> str | None:
     """The dev profile is said loudly, in every output format."""
     return DEV_NOTICE if data.get("profile", "dev") == "dev" else None
+
+
+def check_replicas(data: dict[str, Any], merged: Merged) -> Iterator[Diagnostic]:
+    """A heartbeat every less than half a lease: one late beat does not lose the leases."""
+    appliance = data.get("appliance")
+    replicas = appliance.get("replicas") if isinstance(appliance, dict) else None
+    if not isinstance(replicas, dict):
+        return
+    lease, beat = replicas.get("lease_seconds"), replicas.get("heartbeat_seconds")
+    numbers = (int, float)
+    if isinstance(lease, numbers) and isinstance(beat, numbers) and not beat < lease / 2:
+        path: KeyPath = ("appliance", "replicas", "heartbeat_seconds")
+        yield Diagnostic.at(
+            merged.mark(path),
+            path,
+            Code.LEASE_TIMING,
+            f"must be less than half of appliance.replicas.lease_seconds ({lease:g}): "
+            f"{beat:g} leaves no room for a late heartbeat",
+        )

@@ -14,7 +14,17 @@ resolved with the transport's `find_sent`, never by sending again blindly, and s
 whose outcome the transport cannot tell (`OutcomeUnknown`: the job stays handing over and is
 looked up later); a job that stays in progress longer than `limits.send_timeout_seconds` is
 failed. Once a job has ended (by a poll here, or a provider's webhook), the provider's copy of
-the document may go: the transport's `delete_copy`, when it has one, best effort."""
+the document may go: the transport's `delete_copy`, when it has one, best effort.
+
+Several replicas on one PostgreSQL (`leases`, store/leases.py): a replica works only the jobs it
+holds a lease on: those it created (the INSERT leases them to it) and those its sweep claims
+(never leased, released, or whose lease ran out: a replica that died), since jobs posted to
+another replica never reach its queue. A heartbeat extends all its leases every
+`heartbeat_seconds`; every change it writes to a job is conditional on still holding the lease;
+a job it lets go of (a failed step) is released, and `stop` releases them all. A hand-over
+claimed from a dead replica is resolved by `find_sent` before any second send, as after a
+restart. A send is not started on a lease that may have run out (no heartbeat succeeded for
+`lease_seconds - heartbeat_seconds`): the job is released instead, for its next owner."""
 
 from __future__ import annotations
 
@@ -38,6 +48,7 @@ from faxbot.plugins.contract import (
     TransportError,
 )
 from faxbot.store.jobs import Job, JobStore, Phase
+from faxbot.store.leases import Leases
 
 TERMINAL = (FaxStatus.SUCCESS, FaxStatus.FAILED)
 
@@ -53,6 +64,10 @@ class DispatchPolicy:
     max_retry_seconds: float = 300.0
     sweep_seconds: float = 5.0  # how often the database is searched for due work
     concurrency: int = 16
+    lease_seconds: float = 30.0  # with leases: how long a job's lease runs without a heartbeat
+    heartbeat_seconds: float = 10.0  # with leases: how often they are extended
+    claim_limit: int = 1000  # with leases: most jobs claimed by one sweep
+    stop_seconds: float = 10.0  # how long `stop` waits for the steps under way
 
 
 class Dispatcher:
@@ -68,7 +83,15 @@ class Dispatcher:
         audit: AuditLog | None = None,
         metrics: DispatchRecorder | None = None,
         sweeps: SweepRecorder | None = None,
+        leases: Leases | None = None,
     ) -> None:
+        self._leases = leases
+        # Every lease this replica holds runs at least until then (the last heartbeat's).
+        self._held_until = float("inf")
+        self._stopping = False
+        self._steps = 0  # steps under way
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._audit = audit
         self._metrics = metrics
         self._sweeps = sweeps
@@ -88,7 +111,7 @@ class Dispatcher:
 
     def submit(self, job: Job) -> None:
         """Take charge of `job` (just queued, or found due) at its next_action_at."""
-        if job.terminal or job.id in self._running or job.id in self._timers:
+        if self._stopping or job.terminal or job.id in self._running or job.id in self._timers:
             return
         delay = job.next_action_at - self._clock()
         if delay <= 0:
@@ -130,28 +153,114 @@ class Dispatcher:
                 await self._advance(job, now)
 
     async def run(self) -> None:
-        """Run the workers and sweep the database for due work until cancelled."""
+        """Run the workers (and, with leases, the heartbeat) and sweep the database for due
+        work until cancelled."""
         workers = [asyncio.create_task(self._work()) for _ in range(self._policy.concurrency)]
+        if self._leases is not None:
+            self._held_until = self._clock() + self._policy.lease_seconds
+            workers.append(asyncio.create_task(self._heartbeat(self._leases)))
         try:
             while True:
-                if self._sweeps is None:
-                    await self.sweep()
-                else:
-                    with self._sweeps.timed():
+                try:
+                    if self._sweeps is None:
                         await self.sweep()
+                    else:
+                        with self._sweeps.timed():
+                            await self.sweep()
+                except Exception:  # the database is down: the next sweep tries again
+                    if self._leases is None:
+                        raise
+                    self._log.exception("dispatch sweep failed", extra={"event": "sweep_failed"})
                 await asyncio.sleep(self._policy.sweep_seconds)
         finally:
-            for timer in self._timers.values():
-                timer.cancel()
-            self._timers.clear()
+            self._cancel_timers()
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
+    def _cancel_timers(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
+    async def stop(self) -> None:
+        """Take no new step, let the steps under way finish (for `stop_seconds` at most), and
+        give back every lease this replica holds, so another replica takes its jobs at once
+        rather than when their leases run out. Cancel `run` after this."""
+        self._stopping = True
+        self._cancel_timers()
+        while not self._due.empty():  # queued, not started: left as they are in the database
+            self._running.discard(self._due.get_nowait().id)
+        try:
+            await asyncio.wait_for(self._idle.wait(), self._policy.stop_seconds)
+        except TimeoutError:
+            self._log.warning(
+                "dispatch steps still under way at stop",
+                extra={"event": "dispatch_stop_timeout", "steps": self._steps},
+            )
+        if self._leases is not None:
+            try:
+                released = await asyncio.to_thread(self._leases.release)
+            except Exception:
+                self._log.exception(
+                    "leases not released: other replicas take the jobs when they run out",
+                    extra={"event": "leases_not_released"},
+                )
+                return
+            self._log.info("leases released", extra={"event": "leases_released", "count": released})
+            if self._metrics is not None:
+                self._metrics.leases_held(0)
+
+    async def _heartbeat(self, leases: Leases) -> None:
+        """Extend this replica's leases every heartbeat_seconds; the count is the gauge."""
+        while True:
+            await asyncio.sleep(self._policy.heartbeat_seconds)
+            began = self._clock()
+            try:
+                held = await asyncio.to_thread(leases.extend)
+            except Exception as exc:
+                self._log.warning(
+                    "lease heartbeat failed",
+                    extra={"event": "heartbeat_failed", "error": type(exc).__name__},
+                )
+                continue
+            self._held_until = began + self._policy.lease_seconds
+            if self._metrics is not None:
+                self._metrics.leases_held(held)
+
+    def _lease_may_have_run_out(self) -> bool:
+        """Whether a lease of this replica may run out before a step begun now ends: no
+        heartbeat succeeded for lease_seconds - heartbeat_seconds."""
+        margin = self._policy.heartbeat_seconds
+        return self._leases is not None and self._clock() >= self._held_until - margin
+
+    async def _let_go(self, job: Job) -> None:
+        """Release the lease on a job this replica no longer follows, for anyone to claim."""
+        if self._leases is None:
+            return
+        try:
+            await asyncio.to_thread(self._leases.release, [job.id])
+        except Exception:  # it runs out at its expiry instead
+            self._log.exception(
+                "lease not released", extra={"event": "lease_not_released", "job_id": job.id}
+            )
+
     async def sweep(self) -> None:
         """Take charge of the jobs due before the next sweep that are not in hand yet (after a
-        restart, or left by another appliance); rows are read only for those."""
+        restart, or left by another appliance); rows are read only for those. With leases,
+        claim them (due, and not held by a live replica)."""
+        if self._stopping:
+            return
         horizon = self._clock() + self._policy.sweep_seconds
+        if self._leases is not None:
+            claimed = await asyncio.to_thread(self._leases.claim, horizon, self._policy.claim_limit)
+            for job in sorted(claimed, key=lambda j: j.next_action_at):
+                self.submit(job)
+            if claimed:
+                self._log.info(
+                    "jobs claimed", extra={"event": "jobs_claimed", "count": len(claimed)}
+                )
+            return
         due = await asyncio.to_thread(self._store.due_ids, horizon, 10_000)
         unknown = [i for i in due if i not in self._running and i not in self._timers]
         if not unknown:
@@ -167,14 +276,20 @@ class Dispatcher:
         while True:
             job = await self._due.get()
             following: Job | None = None
+            self._steps += 1
+            self._idle.clear()
             try:
                 following = await self._advance(job, self._clock())
             except Exception:
                 self._log.exception(
                     "dispatch step failed", extra={"event": "dispatch_error", "job_id": job.id}
                 )
+                await self._let_go(job)
             finally:
                 self._running.discard(job.id)
+                self._steps -= 1
+                if self._steps == 0:
+                    self._idle.set()
             if following is not None:
                 self.submit(following)
 
@@ -207,6 +322,13 @@ class Dispatcher:
             return await self._fail(
                 job, Phase.QUEUED, f"gave up after {job.attempts} attempts: {job.error}"
             )
+        if self._lease_may_have_run_out():
+            self._log.warning(
+                "send not started: this replica's lease may have run out",
+                extra={"event": "lease_doubtful", "job_id": job.id},
+            )
+            await self._let_go(job)
+            return None
         lease = now + self._policy.hand_over_lease_seconds
         taken = await self._store.start_hand_over(job, lease)
         if taken is None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from faxbot.metrics import SweepRecorder
 from faxbot.plugins.contract import ListsDocuments, Storage
+from faxbot.store.fleet import FleetSweeps
 from faxbot.store.inbound import InboundStore
 from faxbot.store.jobs import JobStore
 
@@ -65,7 +66,9 @@ class OrphanSweep:
         clock: Callable[[], float] = time.time,
         inbound: InboundStore | None = None,
         timed: SweepRecorder | None = None,
+        fleet: FleetSweeps | None = None,
     ) -> None:
+        self._fleet = fleet or FleetSweeps(None)  # one replica's pass at a time
         self._timed = timed
         self._inbound = inbound
         self._store = store
@@ -80,11 +83,14 @@ class OrphanSweep:
         and tried again at the next turn."""
         while True:
             try:
-                if self._timed is None:
-                    await self.sweep()
-                else:
-                    with self._timed.timed():
+                async with self._fleet.turn("orphans", every) as mine:
+                    if not mine:
+                        pass  # another replica made this pass
+                    elif self._timed is None:
                         await self.sweep()
+                    else:
+                        with self._timed.timed():
+                            await self.sweep()
             except Exception:
                 self._log.exception("document sweep failed", extra={"event": "sweep_failed"})
             await asyncio.sleep(every)

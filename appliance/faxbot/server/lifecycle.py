@@ -37,6 +37,7 @@ from faxbot.metrics import Metrics
 from faxbot.plugins.contract import DeletesCopies, Storage, StoredDocument
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
+from faxbot.replica import ReplicaIdError, replica_id
 from faxbot.retention import RetentionSweep
 from faxbot.store.database import (
     Database,
@@ -47,8 +48,10 @@ from faxbot.store.database import (
     database_url,
     migrate,
 )
+from faxbot.store.fleet import FleetSweeps
 from faxbot.store.inbound import InboundStore
-from faxbot.store.jobs import JobStore
+from faxbot.store.jobs import JobStore, Lease
+from faxbot.store.leases import Leases
 from faxbot.store.links import LinkStore
 from faxbot.store.writer import Writer
 from faxbot.webhooks.service import WebhookService
@@ -112,6 +115,7 @@ class Appliance:
         self.audit: AuditLog | None = None
         self._lock_fd: int | None = None
         self._umask: int | None = None  # the process's own, while the appliance runs
+        self._dispatcher: Dispatcher | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
         self._retention_task: asyncio.Task[None] | None = None
@@ -258,8 +262,9 @@ class Appliance:
             raise StartupError(
                 f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}"
             ) from None
-        store = JobStore(database, self.writer)
+        store = self._job_store(database, self.writer)
         self.metrics.count_jobs(store.count_by_phase)
+        fleet = FleetSweeps(database, store.lease.owner if store.lease is not None else "")
         inbound_store = InboundStore(database, self.writer)
         self.audit = await self._open_audit()
         public_url = self.artifact.appliance.public_url
@@ -292,6 +297,7 @@ class Appliance:
                 self.log.getChild("orphans"),
                 inbound=inbound_store,
                 timed=self.metrics.sweep("orphans"),
+                fleet=fleet,
             )
             self._sweep_task = asyncio.create_task(sweep.run())
         if providers.storage is not None:
@@ -304,8 +310,28 @@ class Appliance:
                 links=LinkStore(database, self.writer),
                 jobs_deleted=self._forget_jobs,
                 timed=self.metrics.sweep("retention"),
+                fleet=fleet,
             )
             self._retention_task = asyncio.create_task(retention.run())
+
+    def _job_store(self, database: Database, writer: Writer) -> JobStore:
+        """The job store; on PostgreSQL, which several replicas may share, with the terms on
+        which this replica holds the jobs it works (owner: its replica id), and the
+        dispatcher's policy given the replicas' settings."""
+        if database.dialect != "postgresql":
+            return JobStore(database, writer)
+        try:
+            owner = replica_id(self.env)
+        except ReplicaIdError as exc:
+            raise StartupError(str(exc)) from None
+        replicas = self.artifact.appliance.replicas
+        self.policy = replace(
+            self.policy,
+            sweep_seconds=replicas.claim_seconds,
+            lease_seconds=replicas.lease_seconds,
+            heartbeat_seconds=replicas.heartbeat_seconds,
+        )
+        return JobStore(database, writer, lease=Lease(owner, replicas.lease_seconds))
 
     def _forget_jobs(self, job_ids: list[str]) -> None:
         if self._jobs is not None:
@@ -351,7 +377,8 @@ class Appliance:
                 "an enabled outbound provider needs an enabled storage "
                 "provider (providers.storage in config.d)"
             )
-        dispatcher = Dispatcher(
+        leases = None if store.lease is None else Leases(database, store.lease)
+        self._dispatcher = dispatcher = Dispatcher(
             store,
             providers.outbound,
             providers.finds_sent,
@@ -361,9 +388,12 @@ class Appliance:
             audit=self.audit,
             metrics=self.metrics.dispatch(outbound.plugin),
             sweeps=self.metrics.sweep("dispatch"),
+            leases=leases,
         )
         if database.dialect == "sqlite":  # the only appliance on this database
             await dispatcher.recover()
+        elif leases is not None:  # a replica restarted under the same id: its jobs are free
+            await asyncio.to_thread(leases.release)
         self._dispatch_task = asyncio.create_task(dispatcher.run())
         await self.renderers.start()
         self._jobs = JobService(
@@ -397,6 +427,9 @@ class Appliance:
             self._sweep_task.cancel()
             await asyncio.gather(self._sweep_task, return_exceptions=True)
             self._sweep_task = None
+        if self._dispatcher is not None:  # the current steps end, the leases go back
+            await self._dispatcher.stop()
+            self._dispatcher = None
         if self._dispatch_task is not None:
             self._dispatch_task.cancel()
             await asyncio.gather(self._dispatch_task, return_exceptions=True)

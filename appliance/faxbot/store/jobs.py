@@ -2,7 +2,9 @@
 are synchronous, for worker threads;
 writes are awaitables that return once committed, through the one database writer. Every
 change of a job's phase is a compare-and-set on the phase it expects, so two dispatchers can
-never both hand the same job over."""
+never both hand the same job over; with several replicas on PostgreSQL (a `Lease`), also on
+still holding the job's lease, so a replica that lost one (paused past its expiry) cannot
+overwrite the progress of the replica that took the job over."""
 
 from __future__ import annotations
 
@@ -75,6 +77,11 @@ class Job:
     # When retention deleted the document (appliance.retention.outbound_document_days);
     # None while it is stored. Added by migration 0003.
     document_deleted_at: float | None = None
+    # The replica whose dispatcher works the job (faxbot.replica.replica_id()) and until when
+    # (epoch seconds), with several replicas on PostgreSQL; None on SQLite, where the one
+    # appliance needs no lease, and while no replica holds it. Added by migration 0004.
+    lease_owner: str | None = field(default=None, metadata=column(64))
+    lease_expires_at: float | None = None
 
     @property
     def terminal(self) -> bool:
@@ -128,6 +135,9 @@ def _job(row: tuple[Any, ...]) -> Job:
     for index, enum in _ENUMS:
         values[index] = enum(values[index])
     return Job(*values)
+
+
+job_of_row = _job  # for the other statements on the jobs table (leases.py)
 
 
 def _row(job: Job) -> dict[str, Any]:
@@ -225,18 +235,20 @@ class _Statements:
         markers = ", ".join(self._bind(f"id{n}") for n in range(count))
         return f"{self._select} WHERE id IN ({markers})"
 
-    def update(self, columns: tuple[str, ...]) -> str:
-        """UPDATE `columns` of the job `id` if its phase is still `expected`."""
-        found = self._updates.get(columns)
+    def update(self, columns: tuple[str, ...], leased: bool = False) -> str:
+        """UPDATE `columns` of the job `id` if its phase is still `expected` (and, `leased`,
+        if the replica `owner` still holds its lease)."""
+        found = self._updates.get((*columns, str(leased)))
         if found is None:
             unknown = set(columns) - {c.name for c in COLUMNS} | ({"id"} & set(columns))
             if unknown:
                 raise ValueError(f"cannot update the columns {sorted(unknown)}")
             bind = self._bind
             assignments = ", ".join(f"{c} = {bind(c)}" for c in columns)
-            found = self._updates[columns] = (
+            held = f" AND lease_owner = {bind('owner')}" if leased else ""
+            found = self._updates[(*columns, str(leased))] = (
                 f"UPDATE jobs SET {assignments} WHERE id = {bind('id')} "  # noqa: S608
-                f"AND phase = {bind('expected')}"
+                f"AND phase = {bind('expected')}{held}"
             )
         return found
 
@@ -344,14 +356,33 @@ def decode_cursor(cursor: str, filters: JobFilter = UNFILTERED) -> tuple[float, 
     )
 
 
+@dataclass(frozen=True)
+class Lease:
+    """The terms on which this replica works jobs when several share the database: a job it
+    creates or claims is leased to `owner` for `seconds`, and every change it makes to a job is
+    conditional on still holding that lease (store/leases.py claims and extends them)."""
+
+    owner: str
+    seconds: float
+
+
+# What ends a lease: a job that is done is nobody's.
+NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
+
+
 class JobStore:
     def __init__(
-        self, database: Database, writer: Writer, clock: Callable[[], float] = time.time
+        self,
+        database: Database,
+        writer: Writer,
+        clock: Callable[[], float] = time.time,
+        lease: Lease | None = None,
     ) -> None:
         self._database = database
         self._writer = writer
         self._clock = clock
         self._sql = _Statements(database.paramstyle)
+        self.lease = lease  # None: the only appliance on its database (SQLite)
 
     def _one(self, sql: str, params: dict[str, Any]) -> Job | None:
         with self._database.reading() as cursor:
@@ -399,6 +430,10 @@ class JobStore:
             created_at=now,
             updated_at=now,
         )
+        if self.lease is not None:  # the replica that took the request works the job
+            job = dataclasses.replace(
+                job, lease_owner=self.lease.owner, lease_expires_at=now + self.lease.seconds
+            )
         values = _row(job)
         insert = self._sql.insert
         inserted = await self._writer.write(
@@ -489,9 +524,14 @@ class JobStore:
         """Apply `changes` (Job fields) if the job is still in phase `expected`; the job as it
         now is, or None when another dispatcher moved it first."""
         changes["updated_at"] = self._clock()
+        lease = self.lease
+        if lease is not None and changes.get("phase") is Phase.DONE:
+            changes.update(NO_LEASE)
         params = {_COLUMN_OF.get(f, f): _db_value(v) for f, v in changes.items()}
-        sql = self._sql.update(tuple(params))
+        sql = self._sql.update(tuple(params), leased=lease is not None)
         params["id"], params["expected"] = job.id, expected.value
+        if lease is not None:
+            params["owner"] = lease.owner
 
         def run(cursor: Any) -> bool:
             return bool(cursor.execute(sql, params).rowcount == 1)
@@ -516,6 +556,7 @@ class JobStore:
         transaction, so a report is applied exactly once)."""
         now = self._clock()
         sql = self._sql
+        leased = self.lease is not None
 
         def run(cursor: Any) -> tuple[ReportResult, Job | None]:
             event = {"plugin": backend, "event_id": event_id, "now": now}
@@ -535,6 +576,8 @@ class JobStore:
             if not changes:
                 return ReportResult.UNCHANGED, job
             changes["updated_at"] = now
+            if leased and changes.get("phase") is Phase.DONE:
+                changes.update(NO_LEASE)  # whichever replica holds it: the provider said so
             params = {_COLUMN_OF.get(f, f): _db_value(v) for f, v in changes.items()}
             update = sql.update(tuple(params))
             params["id"], params["expected"] = job.id, job.phase.value

@@ -48,6 +48,7 @@ jobs = Table(
     Index("ix_jobs_owner_created", "api_key_id", "created_at", "id"),
     Index("ix_jobs_backend_sid", "backend", "provider_sid"),
     Index("ix_jobs_updated", "updated_at"),
+    Index("ix_jobs_lease_owner", "lease_owner"),
 )
 
 # Received faxes (issue 12). `provider` is the plugin id that received it; one row per fax at
@@ -98,4 +99,15 @@ document_links = Table(
     Column("created_at", Float, nullable=False),
     PrimaryKeyConstraint("token_sha256"),
     Index("ix_document_links_expires", "expires_at"),
+)
+
+# The last pass of each fleet-wide sweep (retention, orphans; store/fleet.py): with several
+# replicas, a replica whose turn comes soon after another's pass skips it. Migration 0004.
+sweep_passes = Table(
+    "sweep_passes",
+    metadata,
+    Column("name", String(40), nullable=False),
+    Column("began_at", Float, nullable=False),
+    Column("replica", String(64), nullable=False),
+    PrimaryKeyConstraint("name"),
 )

@@ -11,8 +11,11 @@ faxes. A received fax's PDF comes in the body, or lies in the provider's inbox
 send asks the appliance for a document link and records it in the ledger as `content_url`, as
 a provider that fetches the document itself would be given one.
 
-It plays a provider: every hand-over is appended to a ledger file under the appliance's
-data_dir, the provider's own record, and is on disk (fsync'd) before `send` returns.
+It plays a provider: every hand-over is appended to a ledger file, the provider's own record,
+and is on disk (fsync'd) before `send` returns. The ledger is data_dir/test-transport-
+ledger.jsonl unless `ledger_path` names another file: replicas on one machine given the same
+one share it as they would share one provider (each line is one O_APPEND write, so lines of
+several processes never interleave), and `find_sent` sees the sends of every replica.
 `find_sent` reads it, so a hand-over cut short by a crash is recovered exactly like with a real
 provider, and tests count sends there. The provider sid carries the hand-over time and the
 outcome, so status checks need no state and give the same answer after an appliance restart.
@@ -64,9 +67,10 @@ INBOX = "test-transport-inbox"  # the provider's copies of received faxes: <sid>
 CHUNK = 64 * 1024
 
 
-def read_ledger(data_dir: Path) -> list[dict[str, Any]]:
-    """Every hand-over the test transport received, oldest first."""
-    path = data_dir / LEDGER
+def read_ledger(data_dir: Path, path: Path | None = None) -> list[dict[str, Any]]:
+    """Every hand-over the test transport received, oldest first: from `path` (its
+    `ledger_path`) when given, else from the ledger in `data_dir`."""
+    path = path or data_dir / LEDGER
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -100,6 +104,7 @@ class TestTransport(
         self._read_documents = False
         self._secrets: tuple[bytes, ...] = ()
         self._data_dir: Path | None = None
+        self._ledger_path: Path | None = None
         self._ledger: Ledger | None = None
         self._links: DocumentLinks | None = None
         self._link_ttl: float | None = None
@@ -119,8 +124,10 @@ class TestTransport(
         )
         await asyncio.to_thread(deps.data_dir.mkdir, parents=True, exist_ok=True)
         self._data_dir = deps.data_dir
+        given = settings.get("ledger_path")
+        self._ledger_path = Path(given) if given else deps.data_dir / LEDGER
         fd = await asyncio.to_thread(
-            os.open, deps.data_dir / LEDGER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+            os.open, self._ledger_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
         )
         self._ledger = Ledger(fd)
 
@@ -156,7 +163,7 @@ class TestTransport(
     async def find_sent(self, job_id: str) -> SendReceipt | None:
         if self._data_dir is None:
             raise TransportError("test transport used before start()", retryable=True)
-        entries = await asyncio.to_thread(read_ledger, self._data_dir)
+        entries = await asyncio.to_thread(read_ledger, self._data_dir, self._ledger_path)
         for entry in entries:
             if entry["job_id"] == job_id:
                 return SendReceipt(provider_sid=entry["provider_sid"])

@@ -56,6 +56,8 @@ CREATE TABLE jobs (
 	created_at FLOAT NOT NULL, 
 	updated_at FLOAT NOT NULL, 
 	document_deleted_at FLOAT, 
+	lease_owner VARCHAR(64), 
+	lease_expires_at FLOAT, 
 	PRIMARY KEY (id), 
 	CONSTRAINT uq_jobs_idempotency UNIQUE (api_key_id, idempotency_key)
 );
@@ -64,11 +66,20 @@ CREATE INDEX ix_jobs_backend_sid ON jobs (backend, provider_sid);
 
 CREATE INDEX ix_jobs_created ON jobs (created_at, id);
 
+CREATE INDEX ix_jobs_lease_owner ON jobs (lease_owner);
+
 CREATE INDEX ix_jobs_owner_created ON jobs (api_key_id, created_at, id);
 
 CREATE INDEX ix_jobs_phase_next ON jobs (phase, next_action_at);
 
 CREATE INDEX ix_jobs_updated ON jobs (updated_at);
+
+CREATE TABLE sweep_passes (
+	name VARCHAR(40) NOT NULL, 
+	began_at FLOAT NOT NULL, 
+	replica VARCHAR(64) NOT NULL, 
+	PRIMARY KEY (name)
+);
 
 CREATE TABLE webhook_events (
 	plugin VARCHAR(40) NOT NULL, 
