@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     Index,
@@ -98,4 +99,19 @@ document_links = Table(
     Column("created_at", Float, nullable=False),
     PrimaryKeyConstraint("token_sha256"),
     Index("ix_document_links_expires", "expires_at"),
+)
+
+# Rate-limit token buckets shared by the replicas on one PostgreSQL (faxbot.store.ratelimits):
+# one row per API key, refilled and taken from in one statement. Unused on SQLite (one
+# process: the buckets stay in memory). `taken`: whether the last request got a token. No
+# index beyond the key: `at` changes on every request, and an index on it would cost each
+# update its in-page (HOT) path. A row per key the appliance has seen: as few as its keys.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("name", String(80), nullable=False),
+    Column("tokens", Float, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("taken", Boolean, nullable=False),
+    PrimaryKeyConstraint("name"),
 )
