@@ -273,7 +273,7 @@ class Appliance:
             ) from None
         store = JobStore(database, self.writer)
         if database.dialect == "postgresql":
-            self.shared_buckets = SharedKeyBuckets(self.writer)
+            self.shared_buckets = SharedKeyBuckets(database)
         self.metrics.count_jobs(store.count_by_phase)
         inbound_store = InboundStore(database, self.writer)
         self.audit = await self._open_audit()
