@@ -2,7 +2,7 @@
 key, refilled and taken from in one INSERT ... ON CONFLICT DO UPDATE (faxbot.store.ratelimits).
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003 (0004, job leases, once that branch is merged: see down_revision)
 """
 
 from __future__ import annotations
