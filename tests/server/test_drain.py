@@ -173,7 +173,7 @@ def test_a_request_past_the_grace_period_is_cut_and_the_exit_is_clean(tmp_path: 
     assert audit[-1]["action"] == "appliance_stopped"
 
 
-@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_second_signal_cuts_the_drain_short_and_still_stops_cleanly(
     tmp_path: Path, second: signal.Signals
 ) -> None:
