@@ -109,6 +109,7 @@ def test_an_upload_in_flight_is_answered_and_its_job_kept_while_new_connections_
     appliance.start()
     conn, rest = start_upload(appliance)
     assert appliance.process is not None
+    pid = appliance.process.pid
     appliance.process.send_signal(signal.SIGTERM)
     wait_until(lambda: refused(appliance))  # the listening socket is closed
     conn.sendall(rest)  # the upload goes on after the drain began
@@ -121,6 +122,9 @@ def test_an_upload_in_flight_is_answered_and_its_job_kept_while_new_connections_
     assert ended["requests_cut"] == 0
     audit = read_audit(appliance.data_dir / "audit" / "audit.jsonl")
     assert audit[-1]["action"] == "appliance_stopped"
+    # no FAXBOT_REPLICA_ID: the single appliance's path, its lines named <host>-<pid>
+    [replica] = {entry["replica"] for entry in audit}
+    assert replica.endswith(f"-{pid}")
     sends = [entry["subject"] for entry in audit if entry["action"] == "fax_send"]
     assert sends == [job["id"]]
 
