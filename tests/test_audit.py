@@ -37,6 +37,7 @@ JOB = "9f86d081884c7d659a2feaa0c55ad015"  # the shape of faxbot.ids.new_id()
 REQUEST = "0c55ad0159f86d081884c7d659a2feaa"
 FINGERPRINT = "sha256:" + "5e" * 32
 PHONE = "+12025550143"
+REPLICA = "replica-a"
 
 
 def run(scenario: Callable[[], Awaitable[T]]) -> T:
@@ -48,7 +49,7 @@ def run(scenario: Callable[[], Awaitable[T]]) -> T:
 
 def record_once(path: Path, action: Action, outcome: Outcome, **fields: Any) -> None:
     async def scenario() -> None:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         try:
             await log.record(action, outcome, **fields)
         finally:
@@ -150,6 +151,7 @@ def test_each_action_writes_who_what_when_and_outcome(
     entry = json.loads(line)
     assert list(entry) == [
         "at",
+        "replica",
         "action",
         "key_id",
         "outcome",
@@ -161,6 +163,7 @@ def test_each_action_writes_who_what_when_and_outcome(
     at = datetime.fromisoformat(entry["at"])
     assert at.utcoffset() == timedelta(0)
     assert before - timedelta(milliseconds=1) <= at <= after
+    assert entry["replica"] == REPLICA
     assert entry["action"] == action.value
     assert entry["outcome"] == outcome.value
     for name in ("key_id", "subject", "request_id"):
@@ -206,7 +209,7 @@ def test_no_full_phone_number_reaches_a_line(
             await log.record(Action.FAX_SEND, Outcome.OK, **{"key_id": "ci", **fields})
 
     async def scenario() -> None:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         try:
             await asyncio.gather(*(send(log, number) for number in numbers))
             # The number itself, wherever a caller might put it, is refused; so are its
@@ -317,7 +320,7 @@ def test_a_value_the_log_must_not_hold_is_refused_and_not_quoted(
     path = tmp_path / "audit.jsonl"
 
     async def scenario() -> str:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         try:
             with pytest.raises(ValueError) as caught:
                 await log.record(action, outcome, **fields())
@@ -349,7 +352,7 @@ def test_200_concurrent_records_give_200_whole_lines_in_call_order(
         real_fsync(fd)
 
     async def scenario() -> None:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         monkeypatch.setattr(os, "fsync", counting_fsync)
         try:
             await asyncio.gather(*(asyncio.create_task(fax_read(log, s)) for s in subjects))
@@ -375,7 +378,7 @@ def test_a_line_is_on_disk_and_fsynced_when_record_returns(
         synced_sizes.append(os.fstat(fd).st_size)
 
     async def scenario() -> None:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         monkeypatch.setattr(os, "fsync", watching_fsync)
         try:
             for i in range(3):
@@ -393,7 +396,7 @@ def test_a_cancelled_caller_neither_loses_nor_blocks_the_others(tmp_path: Path) 
     path = tmp_path / "audit.jsonl"
 
     async def scenario() -> None:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         try:
             tasks = [asyncio.create_task(fax_read(log, f"job-{i}")) for i in range(5)]
             await asyncio.sleep(0)  # all five are queued
@@ -442,7 +445,7 @@ def test_a_new_file_is_0600_in_a_new_directory_0700(tmp_path: Path) -> None:
 
 def open_error(path: Path) -> AuditUnavailable:
     async def scenario() -> AuditLog:
-        return await AuditLog.open(path)
+        return await AuditLog.open(path, replica=REPLICA)
 
     with pytest.raises(AuditUnavailable) as caught:
         run(scenario)
@@ -485,7 +488,7 @@ def test_a_failed_write_fails_the_record_and_every_later_one(
         raise OSError(5, "Input/output error")
 
     async def scenario() -> None:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         try:
             await fax_read(log, "job-0")
             with monkeypatch.context() as patch:
@@ -518,7 +521,7 @@ def test_close_writes_what_was_recorded_before_and_then_refuses(
         real_fsync(fd)
 
     async def scenario() -> None:
-        log = await AuditLog.open(path)
+        log = await AuditLog.open(path, replica=REPLICA)
         monkeypatch.setattr(os, "fsync", held_fsync)
         first = asyncio.create_task(fax_read(log, "job-0"))
         await asyncio.to_thread(in_fsync.wait, 5)  # job-0's batch is being written
@@ -556,3 +559,27 @@ def test_read_audit_names_the_line_that_is_not_a_record(
         file.write(line)
     with pytest.raises(ValueError, match=rf"audit\.jsonl:2: not an audit record: .*{problem}"):
         read_audit(path)
+
+
+def test_a_line_names_its_replica_and_a_malformed_replica_id_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    record_once(path, Action.APPLIANCE_STOPPED, Outcome.OK)
+    assert [entry["replica"] for entry in read_audit(path)] == [REPLICA]
+
+    async def open_with(replica: str) -> None:
+        await AuditLog.open(tmp_path / "other.jsonl", replica=replica)
+
+    for bad in ("", "a b", "../etc", "x" * 64):
+        with pytest.raises(ValueError, match="replica id"):
+            run(lambda bad=bad: open_with(bad))  # type: ignore[misc]
+    assert not (tmp_path / "other.jsonl").exists()
+
+
+def test_read_audit_takes_lines_written_before_replicas_had_streams(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(
+        b'{"at":"2026-01-01T00:00:00.000Z","action":"appliance_stopped","key_id":null,'
+        b'"outcome":"ok","subject":null,"request_id":null,"detail":{}}\n'
+    )
+    record_once(path, Action.APPLIANCE_STOPPED, Outcome.OK)
+    assert [entry.get("replica") for entry in read_audit(path)] == [None, REPLICA]

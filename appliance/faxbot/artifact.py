@@ -109,6 +109,8 @@ class ApplianceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     data_dir: str
     database_url: str | None  # a secret reference when it holds a password
     audit_log: bool
+    shutdown_grace_seconds: float  # faxbot.server.drain
+    shutdown_delay_seconds: float
     storage_encryption_key: str | None  # a secret reference
     storage_encryption_previous_keys: tuple[str, ...]  # secret references: old keys still read
     limits: Limits

@@ -1,5 +1,7 @@
 """The audit log (on under the hipaa profile): one JSON object per line, appended, each answering
-who (`key_id`), what (`action`, `subject`), when (`at`) and with which `outcome`.
+who (`key_id`), what (`action`, `subject`), when (`at`), where (`replica`: the appliance
+process that did it, faxbot.replica) and with which `outcome`. Each replica writes its own
+file, so each file is one ordered stream (docs/deploy.md, "Shipping the audit log").
 
 What a line can hold is decided here, not by callers' care. There is no free-text field;
 `action` and `outcome` are closed sets; every id is checked against a pattern that a phone
@@ -31,6 +33,8 @@ from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
 import msgspec
+
+from faxbot.replica import PATTERN as _REPLICA
 
 
 class Action(StrEnum):
@@ -202,6 +206,7 @@ _RULES: dict[Action, _Rule] = {
 
 class _Line(msgspec.Struct, frozen=True, kw_only=True):
     at: str
+    replica: str
     action: Action
     key_id: str | None
     outcome: Outcome
@@ -211,6 +216,7 @@ class _Line(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _line(
+    replica: str,
     action: Action,
     outcome: Outcome,
     key_id: str | None,
@@ -246,6 +252,7 @@ def _line(
     at = datetime.now(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
     return _Line(
         at=at,
+        replica=replica,
         action=action,
         key_id=key_id,
         outcome=outcome,
@@ -259,10 +266,11 @@ _Batch = list[tuple[bytes, "asyncio.Future[None]"]]
 
 
 class AuditLog:
-    """Open with `await AuditLog.open(path)`; use from the appliance's event loop."""
+    """Open with `await AuditLog.open(path, replica=...)`; use from the appliance's event loop."""
 
-    def __init__(self, path: Path, fd: int, thread: ThreadPoolExecutor) -> None:
+    def __init__(self, path: Path, fd: int, thread: ThreadPoolExecutor, replica: str) -> None:
         self.path = path
+        self.replica = replica
         self._fd: int | None = fd
         self._thread = thread
         self._encoder = msgspec.json.Encoder()
@@ -276,9 +284,12 @@ class AuditLog:
         self._failure: str | None = None  # why the log stopped writing
 
     @classmethod
-    async def open(cls, path: Path | str) -> AuditLog:
-        """Open (create: file 0600, a missing directory 0700) the log for appending; raises
-        AuditUnavailable naming the path and the OS's reason."""
+    async def open(cls, path: Path | str, *, replica: str) -> AuditLog:
+        """Open (create: file 0600, a missing directory 0700) the log for appending, its lines
+        marked as written by `replica` (faxbot.replica.replica_id()); raises AuditUnavailable
+        naming the path and the OS's reason, ValueError for a malformed replica id."""
+        if not isinstance(replica, str) or _REPLICA.fullmatch(replica) is None:
+            raise ValueError("audit replica must be a replica id (faxbot.replica)")
         path = Path(path)
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faxbot-audit")
         try:
@@ -286,7 +297,7 @@ class AuditLog:
         except BaseException:
             thread.shutdown(wait=False)
             raise
-        return cls(path, fd, thread)
+        return cls(path, fd, thread, replica)
 
     async def record(
         self,
@@ -300,7 +311,7 @@ class AuditLog:
     ) -> None:
         """Append one line; returns once it is on disk. Raises ValueError for a value the log
         must not hold, AuditUnavailable when the log cannot write it."""
-        line = _line(action, outcome, key_id, subject, request_id, detail)
+        line = _line(self.replica, action, outcome, key_id, subject, request_id, detail)
         if self._closed:
             raise AuditUnavailable(self.path, "closed")
         if self._failure is not None:
@@ -429,8 +440,10 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-class _Shape(msgspec.Struct, forbid_unknown_fields=True):
+class _Shape(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     at: Annotated[str, msgspec.Meta(pattern=f"^{_TIMESTAMP}$")]
+    # Lines written before streams per replica have none; every later line has one.
+    replica: Annotated[str, msgspec.Meta(pattern=f"^{_REPLICA.pattern}$")] | None = None
     action: Action
     key_id: str | None
     outcome: Outcome

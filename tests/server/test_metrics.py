@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server.conftest import Appliance
+from tests.server.conftest import Appliance, build, one_page_pdf
 from tests.server.more_keys import Key, add_keys
 from tests.server.receiving import OUR_NUMBER, SENDER, post, received, receiving, status
 from tests.server.test_webhooks import send
@@ -126,3 +126,25 @@ def test_metrics_need_a_key_with_their_scope(tmp_path: Path) -> None:
         assert refused.json()["details"]["required_scope"] == "metrics:read"
         with appliance.client("scraper") as scraper:
             assert scraper.get("/metrics").status_code == 200
+
+
+def test_a_failing_hand_over_counts_a_provider_error(tmp_path: Path) -> None:
+    """The transport takes the fax but its answer is lost (OutcomeUnknown, a TransportError):
+    one provider error at the send step, none at the others; the job still ends SUCCESS (the
+    provider is asked with find_sent)."""
+    unknown = "+12025550177"
+    appliance = build(tmp_path, delay=0, extra=f"      outcome_unknown_numbers: ['{unknown}']\n")
+    add_keys(appliance, {"scraper": Key(("metrics:read",))})
+    with appliance.running():
+        with appliance.client() as client:
+            answer = client.post(
+                "/fax", data={"to": unknown}, files={"file": ("d.pdf", one_page_pdf())}
+            )
+        assert answer.status_code == 202, answer.text
+        assert appliance.wait_for(answer.json()["id"], timeout=60)["status"] == "SUCCESS"
+        text, samples = scrape(appliance)
+    errors = {"plugin": "test", "step": "send"}
+    assert value(samples, "faxbot_provider_errors_total", **errors) == 1
+    for step in ("status", "find_sent"):
+        assert value(samples, "faxbot_provider_errors_total", plugin="test", step=step) == 0
+    assert unknown[2:] not in text

@@ -3,6 +3,8 @@ check the 429s through a real `faxbot serve`)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from faxbot.artifact import RateLimit
 from faxbot.server.ratelimit import MAX_BUCKETS, Buckets, RateLimits
 
@@ -68,5 +70,5 @@ def test_no_limit_is_no_limit() -> None:
     limits = RateLimits(None, Clock())
     for _ in range(1000):
         limits.unauthenticated_request("10.0.0.1")
-        assert limits.key_request("k", None) == 0
+        assert asyncio.run(limits.key_request("k", None)) == 0
     assert limits.address_wait("10.0.0.1") == 0

@@ -10,6 +10,7 @@ import pytest
 from faxbot.store.cursors import BadCursor
 from faxbot.store.database import HEAD, Database, current_revision, migrate, upgrade
 from faxbot.store.jobs import JobStore, Phase
+from faxbot.store.tables import metadata
 from faxbot.store.writer import Writer
 from sqlalchemy import Engine, create_engine, inspect, text
 
@@ -44,14 +45,8 @@ def test_a_new_database_is_created_stamped_and_equals_the_migrated_schema(
         fresh_columns = _columns(engine)
         fresh_indexes = sorted(str(i["name"]) for i in inspect(engine).get_indexes("jobs"))
         with engine.begin() as connection:  # the same database, built by Alembic instead
-            for table in (
-                "jobs",
-                "inbound_faxes",
-                "webhook_events",
-                "document_links",
-                "sweep_passes",
-            ):
-                connection.execute(text(f"DROP TABLE {table}"))
+            for table in reversed(metadata.sorted_tables):  # every table tables.py has
+                connection.execute(text(f"DROP TABLE {table.name}"))
             connection.execute(text("DROP TABLE alembic_version"))
         upgrade(postgres_url)
         assert current_revision(postgres_database) == HEAD

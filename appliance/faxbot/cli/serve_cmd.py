@@ -75,6 +75,7 @@ def serve(
     from faxbot.plugins.discovery import PluginSource
     from faxbot.plugins.host import StartupError
     from faxbot.server.app import create_app
+    from faxbot.server.drain import GRACE_BACKSTOP_SECONDS, DrainingServer
     from faxbot.server.http_limits import (
         RESPONSE_HEADERS,
         bounded_protocol,
@@ -104,7 +105,8 @@ def serve(
     appliance.address = address(sock)
     bounds = appliance.artifact.appliance.limits.http
     reserve_file_descriptors(bounds)
-    server = uvicorn.Server(
+    settings = appliance.artifact.appliance
+    server = DrainingServer(
         uvicorn.Config(
             app,
             http=bounded_protocol(bounds),
@@ -115,8 +117,13 @@ def serve(
             access_log=False,
             lifespan="on",
             server_header=False,
-            timeout_graceful_shutdown=10,
-        )
+            # The drain cuts what is left at the grace period's end itself (server/drain.py);
+            # uvicorn's own timeout is only a backstop should a cut request not go away.
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + GRACE_BACKSTOP_SECONDS,
+        ),
+        appliance,
+        grace=settings.shutdown_grace_seconds,
+        delay=settings.shutdown_delay_seconds,
     )
     logging.getLogger("uvicorn.error").addFilter(_ExplainedStartFailure(appliance))
     try:

@@ -143,7 +143,7 @@ class RequireScope:
                 raise rate_limited(wait, {"limit": "unauthenticated"})
             try:
                 key = await authenticate(state, presented_token(scope["headers"]))
-                wait = limits.key_request(key.id, key.rate_limit)
+                wait = await limits.key_request(key.id, key.rate_limit)
                 if wait:
                     scope.setdefault("state", {})[REFUSED_KEY] = key.id
                     raise rate_limited(wait, {"limit": "key", "key_id": key.id})

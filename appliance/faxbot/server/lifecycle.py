@@ -37,6 +37,7 @@ from faxbot.metrics import Metrics
 from faxbot.plugins.contract import DeletesCopies, Storage, StoredDocument
 from faxbot.plugins.discovery import InstalledPlugin
 from faxbot.plugins.host import PluginHost, Providers, StartupError
+from faxbot.replica import ENV as REPLICA_ENV
 from faxbot.replica import ReplicaIdError, replica_id
 from faxbot.retention import RetentionSweep
 from faxbot.store.database import (
@@ -53,6 +54,7 @@ from faxbot.store.inbound import InboundStore
 from faxbot.store.jobs import JobStore, Lease
 from faxbot.store.leases import Leases
 from faxbot.store.links import LinkStore
+from faxbot.store.ratelimits import SharedKeyBuckets
 from faxbot.store.writer import Writer
 from faxbot.webhooks.service import WebhookService
 
@@ -60,7 +62,7 @@ from faxbot.webhooks.service import WebhookService
 # executor, the one thread pool; its stock size (cpu+4) would cap concurrent fsyncs.
 BLOCKING_THREADS = 64
 PROBE_KEY = "faxbot-encryption-probe"
-AUDIT_LOG = Path("audit") / "audit.jsonl"  # under data_dir
+AUDIT_DIR = Path("audit")  # under data_dir: <replica>.jsonl, or audit.jsonl (see audit_path)
 DATA_DIR_LOCK = "faxbot.lock"  # under data_dir, held while an appliance runs on it
 PRIVATE_UMASK = 0o077  # files 0600, folders 0700
 # Under data_dir: written once a database is set up, so that a start that finds an empty one
@@ -90,6 +92,10 @@ class Appliance:
         self.artifact = artifact
         self.env = env
         self.log = logger
+        try:
+            self.replica = replica_id(env)  # its leases' owner and its audit stream's name
+        except ReplicaIdError as exc:
+            raise StartupError(str(exc)) from None
         self._secrets = artifact.secrets()
         settings = artifact.appliance
         self.data_dir = (workdir / settings.data_dir).resolve()
@@ -113,6 +119,8 @@ class Appliance:
         self._webhooks: WebhookService | None = None
         self.links: DocumentLinkService | None = None
         self.audit: AuditLog | None = None
+        # The keys' rate-limit buckets that replicas share; None on SQLite (in memory).
+        self.shared_buckets: SharedKeyBuckets | None = None
         self._lock_fd: int | None = None
         self._umask: int | None = None  # the process's own, while the appliance runs
         self._dispatcher: Dispatcher | None = None
@@ -120,6 +128,8 @@ class Appliance:
         self._sweep_task: asyncio.Task[None] | None = None
         self._retention_task: asyncio.Task[None] | None = None
         self.ready = False
+        # Set by the first SIGTERM (server/drain.py): from then on readiness answers 503.
+        self.draining = False
         self.startup_error: str | None = None  # why the start failed, for `faxbot serve`
         self.address: str | None = None  # the URL it listens on, once `faxbot serve` bound it
         self._check_database_url()
@@ -162,6 +172,7 @@ class Appliance:
             await self._start()
             app.state.audit = self.audit
             app.state.token_validator = self.providers.auth
+            app.state.rate_limits.share(self.shared_buckets)
         except StartupError as exc:
             self.startup_error = str(exc)
             self.log.error(str(exc), extra={"event": "startup_failed"})
@@ -201,6 +212,7 @@ class Appliance:
             yield
         finally:
             self.ready = False
+            app.state.rate_limits.share(None)
             await self._stop()
 
     def _why_no_key_can_call(self) -> str | None:
@@ -263,6 +275,8 @@ class Appliance:
                 f"cannot open {where} ({database.dialect}): {database.describe_error(exc)}"
             ) from None
         store = self._job_store(database, self.writer)
+        if database.dialect == "postgresql":
+            self.shared_buckets = SharedKeyBuckets(database)
         self.metrics.count_jobs(store.count_by_phase)
         fleet = FleetSweeps(database, store.lease.owner if store.lease is not None else "")
         inbound_store = InboundStore(database, self.writer)
@@ -320,10 +334,7 @@ class Appliance:
         dispatcher's policy given the replicas' settings."""
         if database.dialect != "postgresql":
             return JobStore(database, writer)
-        try:
-            owner = replica_id(self.env)
-        except ReplicaIdError as exc:
-            raise StartupError(str(exc)) from None
+        owner = self.replica
         replicas = self.artifact.appliance.replicas
         self.policy = replace(
             self.policy,
@@ -446,6 +457,7 @@ class Appliance:
                 self.log.exception("stop not recorded", extra={"event": "audit_failed"})
             await self.audit.close()
             self.audit = None
+        self.shared_buckets = None
         if self.writer is not None:
             await self.writer.close()
             self.writer = None
@@ -464,9 +476,9 @@ class Appliance:
             if self.artifact.profile == "hipaa":
                 raise StartupError("the hipaa profile requires appliance.audit_log: true")
             return None
-        path = self.data_dir / AUDIT_LOG
+        path = self.data_dir / audit_path(self.env)
         try:
-            return await AuditLog.open(path)
+            return await AuditLog.open(path, replica=self.replica)
         except AuditUnavailable as exc:
             raise StartupError(f"appliance.audit_log: cannot open the audit log: {exc}") from None
 
@@ -573,6 +585,8 @@ class Appliance:
             "artifact": {"ok": True, "fingerprint": self.artifact.fingerprint},
             "plugins": {"ok": self.ready, "started": sorted(self.host.running)},
         }
+        if self.draining:
+            checks["shutdown"] = {"ok": False, "reason": "draining: the appliance is stopping"}
         try:
             await asyncio.to_thread(self._ping_database)
             refused = self.writer.failing() if self.writer is not None else None
@@ -609,6 +623,15 @@ class Appliance:
         self.database.check_file()
         with self.database.reading() as cursor:
             cursor.execute("SELECT 1")
+
+
+def audit_path(env: Mapping[str, str]) -> Path:
+    """Where this replica's audit stream goes, under data_dir: `audit/<id>.jsonl` for a
+    replica named by FAXBOT_REPLICA_ID (a fleet: one file per replica, whatever volume the
+    shipper reads), else `audit/audit.jsonl`, the path single appliances have always used
+    (its lines still carry the `<host>-<pid>` replica id, which tells the runs apart)."""
+    named = env.get(REPLICA_ENV)
+    return AUDIT_DIR / (f"{named}.jsonl" if named else "audit.jsonl")
 
 
 def _free_bytes(folder: Path) -> int | None:

@@ -1,20 +1,27 @@
 """Rate limits: a token bucket per API key, and one per client address for requests without a
-valid key. In memory, per appliance process: a restart forgets them, and several appliances
-behind one balancer (issue 16, scale-out) each count on their own; that needs a shared store.
+valid key. In memory, per appliance process (a restart forgets them), except the keys' buckets
+on PostgreSQL: replicas behind one balancer share those in the database
+(faxbot.store.ratelimits), so a key gets its limit once across the fleet, not once per replica.
+The addresses' buckets stay per replica: they only slow down floods of bad keys, which cannot
+guess a 32-byte token at any rate, and sharing them would cost every request a second
+database statement (docs/decisions.md, "Rate limits shared by replicas").
 
 A bucket holds up to `burst` tokens and gains `requests_per_minute / 60` a second; a request
 takes one, and when none is left it is answered 429 with the seconds until the next token."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from faxbot.artifact import RateLimit
 
+log = logging.getLogger("faxbot.server")
 MAX_BUCKETS = 10_000  # buckets kept per kind; the least recently used go first
 
 
@@ -66,6 +73,12 @@ class Buckets:
         return self.wait(name, limit)
 
 
+class SharedBuckets(Protocol):
+    """Buckets of keys shared by the replicas (faxbot.store.ratelimits.SharedKeyBuckets)."""
+
+    async def take(self, key_id: str, limit: RateLimit) -> int: ...
+
+
 class RateLimits:
     """The appliance's limits: each key's own (or the appliance default for keys), and the one
     for requests without a valid key, per client address."""
@@ -78,6 +91,13 @@ class RateLimits:
         self.unauthenticated = unauthenticated
         self._keys = Buckets(clock)
         self._addresses = Buckets(clock)
+        self._shared: SharedBuckets | None = None
+        self._shared_failing = False
+
+    def share(self, buckets: SharedBuckets | None) -> None:
+        """Count keys' requests in `buckets` (the replicas' shared store) from now on; None:
+        in memory again (the appliance stopped)."""
+        self._shared = buckets
 
     def address_wait(self, address: str) -> int:
         """Seconds until `address` may present a key again after too many without a valid one."""
@@ -90,6 +110,24 @@ class RateLimits:
         if self.unauthenticated is not None:
             self._addresses.take(address, self.unauthenticated)
 
-    def key_request(self, key_id: str, limit: RateLimit | None) -> int:
+    async def key_request(self, key_id: str, limit: RateLimit | None) -> int:
         """Count a request of the key `key_id`: 0 when it may go on, else the seconds to wait."""
-        return 0 if limit is None else self._keys.take(key_id, limit)
+        if limit is None:
+            return 0
+        if self._shared is not None:
+            try:
+                wait = await self._shared.take(key_id, limit)
+            except Exception as exc:
+                # The database refuses writes: readiness says so, and the request itself may
+                # well fail for the same reason. Counted here meanwhile: this replica's share.
+                if not self._shared_failing:  # one line per outage, not one per request
+                    self._shared_failing = True
+                    log.warning(
+                        "shared rate limits unavailable: counted per replica until the "
+                        "database answers again",
+                        extra={"event": "rate_limits_local", "error": type(exc).__name__},
+                    )
+            else:
+                self._shared_failing = False
+                return wait
+        return self._keys.take(key_id, limit)

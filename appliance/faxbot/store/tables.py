@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     Index,
@@ -109,5 +110,20 @@ sweep_passes = Table(
     Column("name", String(40), nullable=False),
     Column("began_at", Float, nullable=False),
     Column("replica", String(64), nullable=False),
+    PrimaryKeyConstraint("name"),
+)
+
+# Rate-limit token buckets shared by the replicas on one PostgreSQL (faxbot.store.ratelimits):
+# one row per API key, refilled and taken from in one statement. Unused on SQLite (one
+# process: the buckets stay in memory). `taken`: whether the last request got a token. No
+# index beyond the key: `at` changes on every request, and an index on it would cost each
+# update its in-page (HOT) path. A row per key the appliance has seen: as few as its keys.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("name", String(80), nullable=False),
+    Column("tokens", Float, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("taken", Boolean, nullable=False),
     PrimaryKeyConstraint("name"),
 )

@@ -74,6 +74,14 @@ CREATE INDEX ix_jobs_phase_next ON jobs (phase, next_action_at);
 
 CREATE INDEX ix_jobs_updated ON jobs (updated_at);
 
+CREATE TABLE rate_buckets (
+	name VARCHAR(80) NOT NULL, 
+	tokens FLOAT NOT NULL, 
+	at FLOAT NOT NULL, 
+	taken BOOLEAN NOT NULL, 
+	PRIMARY KEY (name)
+);
+
 CREATE TABLE sweep_passes (
 	name VARCHAR(40) NOT NULL, 
 	began_at FLOAT NOT NULL, 
