@@ -8,7 +8,8 @@ processes of 16 connections each, both at replica A for one replica, one at each
 two, so the load generator is the same in both. The two set-ups take turns in rounds (B is
 started for its turn and stopped after it); each burst starts once every replica is idle (its
 dispatcher has finished the previous burst's jobs). Requests/s are medians of the rounds
-(the sum over both wrk processes), a ratio is the median of the rounds' ratios.
+(the sum over both wrk processes), a ratio is the median of the rounds' ratios. Every answer
+that is not 2xx is printed with its status and the start of its body, and counted.
 
 This machine has 2 cores. Two replicas, PostgreSQL and wrk share them, so the figures say what
 a second replica costs and gives on one small machine, not how replicas scale on their own

@@ -8,8 +8,10 @@ POST /fax with a one-page PDF (25%) and with UTF-8 text (15%), GET /fax/{id} of 
 (35%), GET /fax (15%), a received fax by the test transport's signed webhook (5%), GET
 /inbound (5%). The warm-up sends every kind of request (the first fax loads PDFium,
 phonenumbers, the text renderer), then waits until the appliance is idle: that RSS is the
-baseline. RSS (the process and its children, from /proc) is sampled every 10 s during the
-load and read again once the appliance is idle after it.
+baseline. RSS (the process and its children, from /proc; and the appliance's own process
+alone, without the render worker) is sampled every 10 s during the load and read again once
+the appliance is idle after it. A request the pace asks for while every client is busy is
+counted and dropped, not queued (a backlog would grow without end on a slow machine).
 Target: RSS after the load < 1.3x the idle RSS after warm-up. Prints figures; asserts nothing.
 
 Run: .venv/bin/python bench/soak_bench.py [--minutes 10] [--rate 100] [--clients 16] [--quick]
