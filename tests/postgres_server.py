@@ -39,6 +39,14 @@ def _bin_dir() -> Path:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """The server's base URL (SQLAlchemy, psycopg), user `faxbot`, trust auth on loopback."""
+    with running_postgres() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[str]:
+    """A throwaway cluster, started here and removed at the end; its base URL. The fixture's
+    body, also used by the benches in bench/ (outside pytest)."""
     bin_dir = _bin_dir()
     root = Path(tempfile.mkdtemp(prefix="faxbot-pg-"))
     as_postgres: list[str] = []
