@@ -122,9 +122,11 @@ def outputs(folder: Path, source: PluginSource) -> Iterator[str]:
         yield plan.render_json(changes, "t")
     typed = msgspec.convert(result.artifact, Artifact)
     installed = {"prop": source.load("prop"), "local": source.load("local")}
-    body = msgspec.json.encode(PluginViews(typed, installed, None).config("prop")).decode()
-    assert "${env:" not in body  # a secret setting shows as masked, not even its reference
-    yield body
+    view = PluginViews(typed, installed, None).config("prop")
+    # A secret setting's value shows as masked, and its reference only among the references.
+    assert "${env:" not in msgspec.json.encode(view.slots).decode()
+    assert all(ref.startswith("${") for ref in view.secret_references.values())
+    yield msgspec.json.encode(view).decode()
 
 
 @settings(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -121,7 +122,7 @@ def test_the_test_plugin_card_shows_its_settings_read_only_with_sources(console:
     console.go("Plugins")
     card = console.page.locator("article[data-plugin='test']")
     expect(card.get_by_role("heading", name="Test transport")).to_be_visible()
-    expect(card).to_contain_text("0.3.0")
+    expect(card).to_contain_text(metadata.version("faxbot_plugin_test"))
     expect(card).to_contain_text("python")
     expect(card).to_contain_text("get_inbound_pdf")
     expect(card).to_contain_text("0 makes every fax finish")  # the manifest's ui.hints

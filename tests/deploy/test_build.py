@@ -9,12 +9,15 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
 from tests.deploy.conftest import DEPLOY, Install
+
+TEST_PLUGIN = metadata.version("faxbot_plugin_test")  # the pin config.d holds
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +41,7 @@ def test_pinned_plugins_are_read_from_config_d() -> None:
         text=True,
         check=True,
     ).stdout
-    assert listed.splitlines() == ["local 0.2.0", "test 0.3.0"]
+    assert listed.splitlines() == ["local 0.2.0", f"test {TEST_PLUGIN}"]
 
 
 def test_pinned_plugins_skip_what_cannot_be_read(tmp_path: Path) -> None:
@@ -54,7 +57,7 @@ def test_pinned_plugins_skip_what_cannot_be_read(tmp_path: Path) -> None:
         text=True,
         check=True,
     ).stdout
-    assert listed.splitlines() == ["local 0.2.0", "sip 1.0.0", "test 0.3.0"]
+    assert listed.splitlines() == ["local 0.2.0", "sip 1.0.0", f"test {TEST_PLUGIN}"]
 
 
 def test_install_holds_the_appliance_and_only_the_pinned_plugins(install: Install) -> None:
@@ -97,7 +100,7 @@ def test_an_invalid_config_d_stops_the_build_naming_every_error(
     appliance = broken / "00-appliance.yaml"
     appliance.write_text(appliance.read_text().replace("port: 8080", "prot: 8080"))
     outbound = broken / "10-outbound.yaml"
-    outbound.write_text(outbound.read_text().replace("version: 0.3.0", "version: 9.9.9"))
+    outbound.write_text(outbound.read_text().replace(f"version: {TEST_PLUGIN}", "version: 9.9.9"))
     before = install.artifact.read_bytes() if install.artifact.exists() else None
 
     done = install.build("compile", str(install.prefix), str(broken))

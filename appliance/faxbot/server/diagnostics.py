@@ -17,7 +17,6 @@ import msgspec
 from faxbot.artifact import Artifact
 from faxbot.keys import expiry_instant
 from faxbot.plugins.discovery import InstalledPlugin
-from faxbot.replica import replica_id
 from faxbot.server.lifecycle import Appliance
 from faxbot.server.models import (
     ActiveCapabilities,
@@ -77,7 +76,7 @@ class DiagnosticsService:
             profile=artifact.profile,
             compiled_at=artifact.build.compiled_at,
             source_revision=artifact.build.source_revision,
-            replica=replica_id(self._appliance.env),
+            replica=self._appliance.replica,
             checks=checks,
             plugins=await self._plugins(),
             capabilities=ActiveCapabilities(
