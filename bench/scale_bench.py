@@ -103,6 +103,8 @@ def job_rows(count: int, seed: int = 16) -> Iterator[tuple[Any, ...]]:
             "created_at": created,
             "updated_at": updated,
             "document_deleted_at": None,
+            "lease_owner": None,  # a finished job holds no lease
+            "lease_expires_at": None,
         }
         yield tuple(values[c.name] for c in COLUMNS)
 
