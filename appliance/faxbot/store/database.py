@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-HEAD = "0005"  # the newest migration in migrations/versions; a test keeps them equal
+HEAD = "0006"  # the newest migration in migrations/versions; a test keeps them equal
 MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMA = Path(__file__).with_name("schema")
 POOL_SIZE = 16  # reader connections at most; the writer holds one more

@@ -70,7 +70,13 @@ CREATE INDEX ix_jobs_lease_owner ON jobs (lease_owner);
 
 CREATE INDEX ix_jobs_owner_created ON jobs (api_key_id, created_at, id);
 
+CREATE INDEX ix_jobs_owner_status_created ON jobs (api_key_id, status, created_at, id);
+
+CREATE INDEX ix_jobs_owner_to_created ON jobs (api_key_id, to_number, created_at, id);
+
 CREATE INDEX ix_jobs_phase_next ON jobs (phase, next_action_at);
+
+CREATE INDEX ix_jobs_to_created ON jobs (to_number, created_at, id);
 
 CREATE INDEX ix_jobs_updated ON jobs (updated_at);
 
