@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,19 +43,23 @@ S3_ENV = {
 
 
 @pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """The endpoint URL of a moto server on loopback, for the whole test session."""
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of a moto server on loopback, for the whole test session. Its output
+    goes to a file, never to a pipe: moto logs a line per request, and a pipe nobody reads
+    fills after ~600 of them (64 KiB), when every request of the server stops for good."""
     port = free_port()
     env = {**os.environ, **S3_ENV, "MOTO_PORT": str(port)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path_factory.mktemp("moto") / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(server, endpoint)
+        _wait_until_up(server, endpoint, log)
         yield endpoint
     finally:
         server.terminate()
@@ -63,11 +68,9 @@ def s3_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(30)
-        if server.stderr is not None:
-            server.stderr.close()
 
 
-def _wait_until_up(server: subprocess.Popen[bytes], endpoint: str) -> None:
+def _wait_until_up(server: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
     import httpx
 
     deadline = time.monotonic() + 60
@@ -78,7 +81,8 @@ def _wait_until_up(server: subprocess.Popen[bytes], endpoint: str) -> None:
         except httpx.TransportError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                errors = server.stderr.read().decode(errors="replace") if server.stderr else ""
+                server.wait(30)
+                errors = log.read_text(errors="replace")
                 raise RuntimeError(f"moto server did not start: {errors[-2000:]}") from None
             time.sleep(0.1)
 

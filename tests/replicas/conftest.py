@@ -9,25 +9,27 @@ from pathlib import Path
 import pytest
 
 from tests.replicas.fleet import Fleet, SharedStorage, fleet
+from tests.s3_server import S3_ENV
 
 
 @pytest.fixture
-def shared_storage(tmp_path: Path) -> SharedStorage:
-    """Local storage in one folder the replicas share (tmp_path/shared/documents, which each
-    replica's data_dir, tmp_path/<name>/data, reaches as ../../shared/documents), and the
-    ledger beside it. The s3 plugin on the moto server (tests/s3_server.py) was tried here:
-    under 16 concurrent POSTs across two replicas its uploads stalled for minutes."""
+def shared_storage(tmp_path: Path, s3_server: str, s3_bucket: str) -> SharedStorage:
+    """Object storage the replicas share: the s3 plugin on one bucket of the moto server
+    (tests/s3_server.py), path-style, with the dummy credentials in the replicas'
+    environment; the ledger in tmp_path/shared."""
     shared = tmp_path / "shared"
     shared.mkdir()
     fragment = (
         "providers:\n"
         "  storage:\n"
-        "    plugin: local\n"
-        "    version: 0.2.0\n"
+        "    plugin: s3\n"
+        "    version: 1.0.0\n"
         "    settings:\n"
-        "      directory: ../../shared/documents\n"
+        f"      bucket: {s3_bucket}\n"
+        f"      endpoint_url: {s3_server}\n"
+        "      addressing_style: path\n"
     )
-    return SharedStorage(fragment, shared / "ledger.jsonl")
+    return SharedStorage(fragment, shared / "ledger.jsonl", dict(S3_ENV))
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 its own folder (its own data_dir) on one real PostgreSQL (tests/postgres_server.py), sharing
 the documents and the test transport's ledger (one provider for all).
 
-The storage is a fixture of its own (conftest.py, `shared_storage`): local storage in a folder
-the replicas share; object storage (the s3 plugin) would take its place there."""
+The storage is a fixture of its own (conftest.py, `shared_storage`): the s3 plugin on one
+bucket of the moto server (tests/s3_server.py), which every replica reads and writes."""
 
 from __future__ import annotations
 
