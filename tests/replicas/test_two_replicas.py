@@ -1,8 +1,9 @@
-"""Two real `faxbot serve` replicas on one real PostgreSQL with shared storage and one
-provider (the test transport's shared ledger): 1,000 jobs posted across both, one replica
-killed with SIGKILL midway, and every job ends SUCCESS, handed to the provider exactly once;
-a replica paused (SIGSTOP) past its leases has its jobs taken over and, woken, overwrites
-nothing; a webhook for a job replica A holds, delivered to replica B, is applied."""
+"""Two real `faxbot serve` replicas on one real PostgreSQL with shared storage (a bucket on
+the moto server) and one provider (the test transport's shared ledger): 1,000 jobs posted
+across both, one replica killed with SIGKILL midway, and every job ends SUCCESS, handed to the
+provider exactly once; a replica paused (SIGSTOP) past its leases has its jobs taken over
+and, woken, overwrites nothing; a webhook for a job replica A holds, delivered to replica B,
+is applied."""
 
 from __future__ import annotations
 
