@@ -212,10 +212,10 @@ def main() -> None:
                         b.wait(30)
                         b = None
         finally:
-            for process in (a, b):
-                if process is not None:
-                    process.terminate()
-                    process.wait(30)
+            for server in (a, b):
+                if server is not None:
+                    server.terminate()
+                    server.wait(30)
     report(args, gets, posts, loads)
 
 

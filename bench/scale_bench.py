@@ -139,16 +139,16 @@ def fill(url: str, count: int, indexes: list[str], wanted: int) -> list[str]:
     else:
         import psycopg
 
-        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as connection:
+        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as pg:
             with (
-                connection.cursor() as cursor,
+                pg.cursor() as cursor,
                 cursor.copy(f"COPY jobs ({names}) FROM STDIN") as copy,
             ):
                 for row in rows():
                     copy.write_row(row)
             for sql in indexes:
-                connection.execute(sql)
-            connection.execute("VACUUM ANALYZE jobs")
+                pg.execute(sql)
+            pg.execute("VACUUM ANALYZE jobs")
     database.close()
     rng.shuffle(sample)
     return sample

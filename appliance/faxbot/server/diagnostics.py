@@ -17,7 +17,7 @@ import msgspec
 from faxbot.artifact import Artifact
 from faxbot.keys import expiry_instant
 from faxbot.plugins.discovery import InstalledPlugin
-from faxbot.server.lifecycle import Appliance
+from faxbot.server.lifecycle import HEALTH_TIMEOUT_SECONDS, Appliance
 from faxbot.server.models import (
     ActiveCapabilities,
     Diagnostics,
@@ -32,7 +32,6 @@ from faxbot.server.redaction import Redactor, resolved_secrets
 from faxbot.server.routes.fax import utc_iso
 from faxbot.server.warning_codes import EXPIRY_WARNING_DAYS, WarningCode
 
-HEALTH_TIMEOUT_SECONDS = 5.0  # a plugin's health() that takes longer is reported as failing
 MAX_DETAIL_CHARS = 200
 # The retention settings whose absence keeps fax documents (patient data) forever.
 DOCUMENT_RETENTION = ("outbound_document_days", "inbound_document_days")

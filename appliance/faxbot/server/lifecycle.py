@@ -610,9 +610,23 @@ class Appliance:
                 storage = {"ok": False, "reason": f"storage_full: {free} bytes free in {name}"}
         storage_health = self.providers.health.get("storage")
         if storage_health is not None and storage["ok"]:
-            report = await storage_health.health()
-            if not report.ok:
-                storage = {"ok": False, "reason": "the storage plugin reports a problem"}
+            try:
+                report = await asyncio.wait_for(storage_health.health(), HEALTH_TIMEOUT_SECONDS)
+            except TimeoutError:
+                storage = {
+                    "ok": False,
+                    "reason": "the storage plugin's health check gave no answer within "
+                    f"{HEALTH_TIMEOUT_SECONDS:.0f} s",
+                }
+            except Exception as exc:  # a plugin's bug must not turn readiness into a 500
+                storage = {
+                    "ok": False,
+                    "reason": "the storage plugin's health check failed",
+                    "error": type(exc).__name__,
+                }
+            else:
+                if not report.ok:
+                    storage = {"ok": False, "reason": "the storage plugin reports a problem"}
         if storage_health is not None or not storage["ok"]:
             checks["storage"] = storage
         return checks
@@ -623,6 +637,11 @@ class Appliance:
         self.database.check_file()
         with self.database.reading() as cursor:
             cursor.execute("SELECT 1")
+
+
+HEALTH_TIMEOUT_SECONDS = 5.0
+"""A plugin's health() that takes longer is reported as failing (readiness, diagnostics): a
+hung store must make the appliance not ready, not hang the probe."""
 
 
 def audit_path(env: Mapping[str, str]) -> Path:
