@@ -82,7 +82,7 @@ def test_the_apps_routes_are_index_html_uncached(
     answer = built.get(path)
     assert answer.status_code == 200
     assert answer.content == INDEX
-    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
     assert answer.headers["cache-control"] == "no-cache"
     _security_headers_are_set(answer.headers)
 
@@ -104,6 +104,7 @@ def test_hashed_assets_are_cached_for_a_year(
     assert answer.status_code == 200
     assert answer.content == content
     assert answer.headers["content-type"].split(";")[0] == media_type
+    assert answer.headers["content-type"].count("charset") <= 1
     assert answer.headers["cache-control"] == IMMUTABLE
     _security_headers_are_set(answer.headers)
 
@@ -176,7 +177,7 @@ def test_an_install_without_a_built_console_says_how_to_build_it(tmp_path: Path,
     with _client(tmp_path / "appliance", empty) as client:
         answer = client.get(path)
     assert answer.status_code == 404
-    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
     assert "The console is not built in this install: run" in answer.text
     assert "bash scripts/setup" in answer.text
     _security_headers_are_set(answer.headers)

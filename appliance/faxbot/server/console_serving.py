@@ -63,19 +63,20 @@ NOT_BUILT = (
     "(it runs <code>npm run build</code> in <code>console/</code>), then restart the "
     "appliance.</p>\n</body></html>\n"
 )
-# Types the platform's table may lack or get wrong; the rest come from `mimetypes`.
+# Types the platform's table may lack or get wrong; the rest come from `mimetypes`. Litestar
+# adds `; charset=utf-8` to every text/* type itself, so none is written here.
 CONTENT_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
     ".json": "application/json",
     ".map": "application/json",
     ".svg": "image/svg+xml",
     ".woff2": "font/woff2",
     ".woff": "font/woff",
     ".ico": "image/x-icon",
-    ".txt": "text/plain; charset=utf-8",
+    ".txt": "text/plain",
     ".webmanifest": "application/manifest+json",
 }
 COMPRESSIBLE = {".js", ".mjs", ".css", ".html", ".json", ".map", ".svg", ".txt", ".webmanifest"}
@@ -136,7 +137,7 @@ def _answer(
 
 
 def _not_found(message: str) -> Response[bytes | str]:
-    return _answer(message, 404, "text/html; charset=utf-8", NO_CACHE)
+    return _answer(message, 404, "text/html", NO_CACHE)
 
 
 def handlers(folder: Path = FOLDER) -> list[HTTPRouteHandler]:
